@@ -1,0 +1,260 @@
+// Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
+#ifndef DISCORD_RATELIMIT_DISCORD_BUCKET_HPP
+#define DISCORD_RATELIMIT_DISCORD_BUCKET_HPP
+
+/// @file
+/// The state of one Discord rate-limit bucket, for one (bucket hash, major parameter) pair, and the
+/// rules that update it: how many requests may go now, and what a response teaches.
+
+#include <discord_ratelimit/clock.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace discord_ratelimit {
+
+/// What a response says about its bucket, already validated (see `rate_limit_headers`).
+struct bucket_update {
+    std::optional<std::uint32_t> limit;
+    std::optional<std::uint32_t> remaining;
+    /// X-RateLimit-Reset-After, or Reset minus Date when Reset-After is absent.
+    std::optional<std::chrono::nanoseconds> reset_after;
+    /// X-RateLimit-Reset (on Discord's clock): only compared with other responses' Reset, to tell
+    /// which window counted a request.
+    std::optional<std::chrono::nanoseconds> reset_epoch;
+};
+
+/// One Discord bucket's window, on the caller's monotonic clock.
+///
+/// The accounting is conservative by construction, so that the server never counts more requests in
+/// a window than its limit:
+/// - `granted` counts the permits charged to the current window (in-flight permits granted in an
+///   earlier window are charged again when a window rolls over: the server may count them in either);
+/// - `server_used` is the largest `limit - remaining` any response of the window reported, so a late,
+///   out-of-order response never restores a stale, higher remaining;
+/// - requests still in flight may not have been counted by the server yet, so they are subtracted
+///   from what the server reported.
+/// The number that may go now is `min(limit - granted, limit - server_used - in_flight)`.
+///
+/// A bucket whose limit is not known yet admits exactly one probe at a time until a response with
+/// headers arrives. A bucket that answered a success without any rate-limit header is treated as
+/// unlimited (only the global limit applies) until a response says otherwise.
+///
+/// The reset deadline is counted from the moment a response was received (`now + reset_after`); the
+/// latest deadline any response of the window gave is kept, since some routes slide their window.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: unsafe.
+template <clock Clock>
+class discord_bucket {
+public:
+    using time_point = typename Clock::time_point;
+    using duration = typename Clock::duration;
+
+    /// The window a permit was charged to; give it back to `on_response`, `on_cancel` or `on_lost`.
+    using window_id = std::uint64_t;
+
+    /// How many requests may be granted at `now` (rolls the window over first when its deadline passed).
+    std::uint32_t available(time_point now) noexcept
+    {
+        roll(now);
+        if (unlimited_)
+            return unlimited_capacity;
+        if (!limit_)
+            return in_flight_ == 0 ? 1U : 0U;
+        const std::int64_t limit = *limit_;
+        const std::int64_t by_grants = limit - granted_;
+        const std::int64_t by_server =
+            limit - static_cast<std::int64_t>(server_used_) - static_cast<std::int64_t>(in_flight_);
+        return static_cast<std::uint32_t>(std::max<std::int64_t>(0, std::min(by_grants, by_server)));
+    }
+
+    /// When time alone could make more requests available, if ever (an unknown bucket waits for its
+    /// probe's response instead: no time point).
+    std::optional<time_point> next_reset() const noexcept
+    {
+        if (!limit_ || unlimited_)
+            return std::nullopt;
+        if (!deadline_confirmed_ && in_flight_ > 0)
+            return std::nullopt; // wait for the in-flight responses to say when the window ends
+        return reset_at_;
+    }
+
+    /// Charges one permit to the current window. Call only when `available(now) > 0`.
+    window_id on_grant(time_point now) noexcept
+    {
+        roll(now);
+        if (limit_ && !unlimited_ && now >= reset_at_ && granted_ == 0 && in_flight_ == 0) {
+            // The first request after an idle spell opens a window: estimate its end until told.
+            reset_at_ = now + window_length_;
+            deadline_confirmed_ = false;
+        }
+        ++granted_;
+        ++in_flight_;
+        last_used_ = now;
+        return window_;
+    }
+
+    /// A granted permit was never sent: its capacity comes back.
+    void on_cancel(window_id window) noexcept
+    {
+        leave_flight();
+        if (window == window_ && granted_ > 0)
+            --granted_;
+    }
+
+    /// A permit ended without a usable response (network error, timeout): it may have been counted.
+    void on_lost(time_point now) noexcept
+    {
+        leave_flight();
+        last_used_ = now;
+    }
+
+    /// A response to a permit of `window` arrived at `now` with what its headers said.
+    /// Returns true when the bucket learned its limit for the first time.
+    bool on_response(window_id window, const bucket_update& update, time_point now) noexcept
+    {
+        leave_flight();
+        last_used_ = now;
+        const bool has_info = update.limit || update.remaining || update.reset_after;
+        if (!has_info)
+            return false;
+        const bool discovered = !limit_.has_value();
+        unlimited_ = false;
+        if (update.limit)
+            limit_ = update.limit;
+        const std::optional<time_point> deadline =
+            update.reset_after ? std::optional<time_point>{now + to_duration(*update.reset_after)}
+                               : std::nullopt;
+        if (window != window_ && !discovered && counted_in_previous_window(update, deadline)) {
+            // Sent before the last roll-over and counted by the server in the previous window: the
+            // current window charged it for nothing.
+            if (granted_ > 0)
+                --granted_;
+            return false;
+        }
+        if (update.reset_epoch)
+            reset_epoch_ = update.reset_epoch;
+        if (update.remaining && limit_) {
+            const std::uint32_t used = *limit_ > *update.remaining ? *limit_ - *update.remaining : 0;
+            server_used_ = std::max(server_used_, used);
+        }
+        if (update.reset_after) {
+            window_length_ = std::max(window_length_, to_duration(*update.reset_after));
+            reset_at_ = deadline_confirmed_ ? std::max(reset_at_, *deadline) : *deadline;
+            deadline_confirmed_ = true;
+        }
+        return discovered;
+    }
+
+    /// A success without any rate-limit header: the route is not limited per bucket.
+    void on_headerless_success(time_point now) noexcept
+    {
+        leave_flight();
+        last_used_ = now;
+        if (!limit_)
+            unlimited_ = true;
+    }
+
+    /// A user-scope 429: the bucket is spent until at least `until`.
+    void exhaust_until(time_point until) noexcept
+    {
+        if (limit_)
+            server_used_ = *limit_;
+        else
+            limit_ = 1; // a 429 without headers: assume the smallest bucket until told otherwise
+        unlimited_ = false;
+        reset_at_ = deadline_confirmed_ ? std::max(reset_at_, until) : until;
+        deadline_confirmed_ = true;
+    }
+
+    std::optional<std::uint32_t> limit() const noexcept { return limit_; }
+    bool unlimited() const noexcept { return unlimited_; }
+    std::uint32_t in_flight() const noexcept { return in_flight_; }
+    std::uint32_t granted() const noexcept { return granted_; }
+    time_point reset_at() const noexcept { return reset_at_; }
+    time_point last_used() const noexcept { return last_used_; }
+    window_id window() const noexcept { return window_; }
+
+    /// Nothing in flight and nothing charged to a window that is still open: forgetting it is safe.
+    bool idle(time_point now) noexcept
+    {
+        roll(now);
+        return in_flight_ == 0 && (granted_ == 0 || !limit_ || unlimited_);
+    }
+
+    /// Adds another bucket's charges to this one (two routes turned out to share one bucket). The
+    /// permits charged to `other` now belong to this bucket's current window, `window()`.
+    void absorb(const discord_bucket& other) noexcept
+    {
+        in_flight_ += other.in_flight_;
+        granted_ += other.granted_;
+        last_used_ = std::max(last_used_, other.last_used_);
+    }
+
+    static constexpr std::uint32_t unlimited_capacity = 0xFFFF'FFFFU;
+
+private:
+    static duration to_duration(std::chrono::nanoseconds d) noexcept
+    {
+        return std::chrono::ceil<duration>(d);
+    }
+
+    /// Whether an answer to a permit of an earlier window describes that earlier window: its Reset
+    /// matches the previous window's (both on Discord's clock), or, without Reset, its deadline lies
+    /// closer to the previous window's end than to the current one's.
+    bool counted_in_previous_window(const bucket_update& update,
+                                    const std::optional<time_point>& deadline) const noexcept
+    {
+        if (update.reset_epoch && previous_reset_epoch_)
+            return *update.reset_epoch <= *previous_reset_epoch_ + std::chrono::milliseconds{1};
+        if (!deadline)
+            return true;
+        return *deadline <= previous_reset_at_ + window_length_ / 2;
+    }
+
+    void leave_flight() noexcept
+    {
+        if (in_flight_ > 0)
+            --in_flight_;
+    }
+
+    void roll(time_point now) noexcept
+    {
+        if (!limit_ || unlimited_ || now < reset_at_)
+            return;
+        if (!deadline_confirmed_ && in_flight_ > 0)
+            return; // the deadline was only estimated: wait for the responses instead of guessing
+        if (granted_ == 0 && server_used_ == 0 && in_flight_ == 0)
+            return; // nothing charged: the window is already fresh
+        previous_reset_at_ = reset_at_;
+        previous_reset_epoch_ = reset_epoch_;
+        reset_epoch_.reset();
+        ++window_;
+        granted_ = in_flight_;
+        server_used_ = 0;
+        // Estimated until a response of the new window says when it ends.
+        reset_at_ = now + window_length_;
+        deadline_confirmed_ = false;
+    }
+
+    std::optional<std::uint32_t> limit_;
+    bool unlimited_ = false;
+    bool deadline_confirmed_ = false;
+    std::uint32_t granted_ = 0;
+    std::uint32_t server_used_ = 0;
+    std::uint32_t in_flight_ = 0;
+    window_id window_ = 0;
+    time_point reset_at_{};
+    time_point previous_reset_at_{};
+    std::optional<std::chrono::nanoseconds> reset_epoch_;
+    std::optional<std::chrono::nanoseconds> previous_reset_epoch_;
+    time_point last_used_{};
+    duration window_length_{};
+};
+
+} // namespace discord_ratelimit
+
+#endif

@@ -1,0 +1,1025 @@
+// Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
+#ifndef DISCORD_RATELIMIT_ENGINE_HPP
+#define DISCORD_RATELIMIT_ENGINE_HPP
+
+/// @file
+/// The sans-I/O engine: one object per bot token that decides, for every request, whether it may go
+/// now or when, and learns from every response. It reads no clock, starts no timer and sends nothing:
+/// the caller passes `now` in and turns "wait until T" into whatever waiting its stack does.
+
+#include <discord_ratelimit/bucket_registry.hpp>
+#include <discord_ratelimit/clock.hpp>
+#include <discord_ratelimit/discord_bucket.hpp>
+#include <discord_ratelimit/error.hpp>
+#include <discord_ratelimit/global_limiter.hpp>
+#include <discord_ratelimit/headers.hpp>
+#include <discord_ratelimit/invalid_request_tracker.hpp>
+#include <discord_ratelimit/observer.hpp>
+#include <discord_ratelimit/response.hpp>
+#include <discord_ratelimit/retry_policy.hpp>
+#include <discord_ratelimit/route.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <queue>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+namespace discord_ratelimit {
+
+/// Identifies a request inside an engine, from `acquire` until it completes, fails or is cancelled.
+/// A granted ticket is the permit to send. Values are never reused while the engine lives.
+using ticket_id = std::uint64_t;
+
+/// Per-request limits and choices.
+template <clock Clock>
+struct request_options {
+    /// Fail at once with `error::rate_limited` when the known wait exceeds this; a request that is
+    /// still waiting this long after it was submitted fails with `error::rate_limited` too.
+    std::optional<typename Clock::duration> max_wait;
+    /// Fail with `error::deadline_exceeded` when the request cannot go before this time point, and at
+    /// once when the known wait already ends after it.
+    std::optional<typename Clock::time_point> deadline;
+    /// Resend this non-idempotent request (POST) even when an attempt may have reached Discord.
+    bool resend_non_idempotent = false;
+};
+
+/// Everything an engine can be tuned with; the defaults suit a bot.
+template <clock Clock>
+struct engine_config {
+    using duration = typename Clock::duration;
+
+    /// The global limit: requests per `global_window` (Discord's default: 50 per second).
+    std::uint32_t global_limit = 50;
+    duration global_window = std::chrono::duration_cast<duration>(std::chrono::seconds{1});
+    retry_policy retry{};
+    /// Treat a 429 without a `Via` header as Cloudflare's (a ban). Discord's own answers carry
+    /// `via: 1.1 google`; turn this off only behind a proxy that strips it.
+    bool require_via = true;
+    /// How long every request fails after a ban was detected (at least the ban's Retry-After).
+    duration ban_cooldown = std::chrono::duration_cast<duration>(std::chrono::hours{1});
+    /// The wait after a 429 that gives no valid Retry-After, retry_after or Reset-After.
+    duration default_retry_after = std::chrono::duration_cast<duration>(std::chrono::seconds{1});
+    /// Invalid requests per 10 minutes at which `on_invalid_request_warning` fires (rising only).
+    std::vector<std::uint32_t> invalid_request_warnings{1000, 5000, 8000};
+    /// Refuse every request while the invalid requests of the last 10 minutes reach this (Cloudflare
+    /// bans at 10,000). No value: never refuse.
+    std::optional<std::uint32_t> invalid_request_stop = 9000;
+    /// The hidden limit of channel name and topic edits: this many per channel per window.
+    std::uint32_t channel_edit_limit = 2;
+    duration channel_edit_window = std::chrono::duration_cast<duration>(std::chrono::minutes{10});
+    /// Route hash lifetime and idle times before forgetting (bounded memory).
+    typename bucket_registry<Clock>::config registry{};
+    /// How often idle state is swept.
+    duration eviction_interval = std::chrono::duration_cast<duration>(std::chrono::minutes{1});
+    /// Seed of the backoff jitter: the engine is deterministic for a given seed and call sequence.
+    std::uint64_t jitter_seed = 0x5EEDULL;
+    /// Receives events; may be null. Not owned.
+    engine_observer* observer = nullptr;
+};
+
+/// What `acquire` decided.
+enum class acquire_status : std::uint8_t {
+    granted, ///< send the request now, then call `complete` (or `cancel` if it was not sent)
+    waiting, ///< the ticket is queued: ask again at `retry_at`, or wait for `advance` to grant it
+    failed,  ///< the request ends here with `error`
+};
+
+template <clock Clock>
+struct acquire_result {
+    acquire_status status = acquire_status::failed;
+    ticket_id ticket = 0;
+    /// When waiting: the earliest time the request may go, as far as time alone tells. No value when
+    /// it waits for responses of requests in flight (ask again after the next `complete` or `cancel`).
+    std::optional<typename Clock::time_point> retry_at;
+    wait_reason reason = wait_reason::none;
+    std::error_code error;
+    /// When failed with `error::rate_limited` or `error::banned`: the known wait that was refused.
+    typename Clock::duration wait{};
+
+    bool granted() const noexcept { return status == acquire_status::granted; }
+};
+
+/// What `complete` decided.
+enum class completion_status : std::uint8_t {
+    done,  ///< a success: the request is over
+    retry, ///< the same ticket waits to be granted again (from `retry_at` on): acquire it again
+    failed ///< the request ends here with `error`
+};
+
+template <clock Clock>
+struct completion {
+    completion_status status = completion_status::failed;
+    outcome result = outcome::success;
+    std::optional<typename Clock::time_point> retry_at;
+    std::error_code error;
+    /// For 429s: how long Discord asked to wait.
+    typename Clock::duration wait{};
+};
+
+/// The rate-limit engine for one bot token.
+///
+/// Use: `acquire(route, now)` gives a permit (send now) or a wait; `complete(ticket, response, now)`
+/// after the response says done, retry or fail; `cancel(ticket, now)` gives back what a ticket
+/// holds. Asynchronous drivers call `advance(now, on_ready)` whenever time passes or an event
+/// happened, and set a timer to `next_wakeup()`; synchronous callers ask again with
+/// `acquire(ticket, now)` at the time the engine named.
+///
+/// Guarantees: per bucket, waiting requests are granted in the order they came (FIFO), only as many
+/// as the window allows; requests of independent buckets never wait for each other; every ticket
+/// ends (granted then completed, failed, or cancelled), and a ticket with a deadline or maximum wait
+/// fails once time passes it. Deterministic for a given configuration and call sequence.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: unsafe (single-threaded by contract; the Asio layer
+/// serializes access).
+template <clock Clock = std::chrono::steady_clock, class Store = memory_store<Clock>>
+class engine {
+public:
+    using clock_type = Clock;
+    using time_point = typename Clock::time_point;
+    using duration = typename Clock::duration;
+    using config_type = engine_config<Clock>;
+    using options_type = request_options<Clock>;
+    using acquire_result_type = acquire_result<Clock>;
+    using completion_type = completion<Clock>;
+
+    explicit engine(config_type config = {})
+        : config_{std::move(config)}
+        , registry_{config_.registry}
+        , global_{config_.global_limit, config_.global_window}
+        , jitter_{config_.jitter_seed}
+    {
+        std::sort(config_.invalid_request_warnings.begin(), config_.invalid_request_warnings.end());
+    }
+
+    /// Starts a request on `r` at `now`: granted, waiting (queued), or failed.
+    acquire_result_type acquire(const route& r, time_point now, const options_type& options = {})
+    {
+        ++stats_.requests;
+        process(now);
+        if (auto refused = refusal(now))
+            return *refused;
+        const std::uint32_t index = allocate();
+        ticket& t = slots_[index];
+        t.r = r;
+        t.options = options;
+        t.seq = ++sequence_;
+        t.waiting_since = now;
+        t.limit_at = options.deadline;
+        t.limit_is_max_wait = false;
+        if (options.max_wait && (!t.limit_at || now + *options.max_wait < *t.limit_at)) {
+            t.limit_at = now + *options.max_wait;
+            t.limit_is_max_wait = true;
+        }
+        if (t.limit_at)
+            push_timer(*t.limit_at, timer_kind::ticket, {}, id_of(index));
+        t.bucket = registry_.resolve(r, now);
+        enqueue(index, registry_.bucket(t.bucket));
+        drain(t.bucket, now);
+        return settle(index, now, true);
+    }
+
+    /// Asks again for a waiting ticket: granted, still waiting, or failed.
+    acquire_result_type acquire(ticket_id id, time_point now)
+    {
+        process(now);
+        const auto index = lookup(id);
+        if (!index)
+            return failure(id, error::unknown_permit);
+        return settle(*index, now, false);
+    }
+
+    /// Reports the outcome of a granted ticket's attempt; parses the response's headers and body.
+    template <header_source Headers>
+    completion_type complete(ticket_id id, int status, const Headers& headers, std::string_view body,
+                             time_point now)
+    {
+        const auto index = lookup(id);
+        const bool v6 = index && slots_[*index].r.unversioned;
+        return complete(id, response::parse(status, headers, body, v6), now);
+    }
+
+    /// Reports a transport failure of a granted ticket's attempt.
+    completion_type complete(ticket_id id, transport_error failure, time_point now)
+    {
+        return complete(id, response::failed(failure), now);
+    }
+
+    /// Reports the outcome of a granted ticket's attempt.
+    completion_type complete(ticket_id id, const response& res, time_point now)
+    {
+        process(now);
+        const auto index = lookup(id);
+        if (!index || slots_[*index].phase != phase::granted) {
+            completion_type c;
+            c.error = make_error_code(error::unknown_permit);
+            return c;
+        }
+        ticket& t = slots_[*index];
+        const outcome o = classify(res, config_.require_via);
+        if (t.holds_global) {
+            global_.on_response(now);
+            t.holds_global = false;
+            arm_global_timer(now);
+        }
+        learn(*index, res, o, now);
+        if (is_invalid_request(o))
+            record_invalid(now);
+        return decide(*index, res, o, now);
+    }
+
+    /// Ends a ticket that will not be sent (or whose attempt was abandoned before sending): a waiting
+    /// ticket leaves its queue, a granted one gives its capacity back at once. A ticket whose request
+    /// was sent must be completed instead (with `transport_error::network` if the outcome is unknown).
+    std::error_code cancel(ticket_id id, time_point now)
+    {
+        const auto index = lookup(id);
+        if (!index)
+            return make_error_code(error::unknown_permit);
+        ticket& t = slots_[*index];
+        if (t.phase == phase::queued) {
+            if (auto* e = registry_.find_bucket(t.bucket)) {
+                unlink(*index, *e);
+                mark_dirty(t.bucket, *e);
+            }
+        } else if (t.phase == phase::granted) {
+            if (auto* e = registry_.find_bucket(t.bucket)) {
+                e->state.on_cancel(t.window);
+                mark_dirty(t.bucket, *e);
+            }
+            if (t.holds_global) {
+                global_.on_cancel();
+                wake_global_waiters();
+            }
+        }
+        ++stats_.cancelled;
+        release(*index);
+        process(now);
+        return {};
+    }
+
+    /// Grants and fails what time and events allow at `now`, calling `on_ready(ticket_id, result)`
+    /// for every waiting ticket that was granted or failed since the last call. Returns when to call
+    /// again at the latest (no value: only after the next event).
+    template <class OnReady>
+    std::optional<time_point> advance(time_point now, OnReady&& on_ready)
+    {
+        process(now);
+        std::vector<ticket_id> ready;
+        ready.swap(ready_);
+        for (const ticket_id id : ready) {
+            const auto index = lookup(id);
+            if (!index)
+                continue;
+            ticket& t = slots_[*index];
+            if (t.phase == phase::granted && !t.notified) {
+                t.notified = true;
+                on_ready(id, granted_result(id));
+            } else if (t.phase == phase::failed) {
+                auto result = failure(id, t.failure);
+                result.wait = t.failure_wait;
+                release(*index);
+                on_ready(id, result);
+            }
+        }
+        return next_wakeup();
+    }
+
+    /// The earliest time at which `advance` may have something to do without a new event.
+    std::optional<time_point> next_wakeup() const
+    {
+        if (!ready_.empty())
+            return time_point{};
+        if (timers_.empty())
+            return std::nullopt;
+        return timers_.top().at;
+    }
+
+    /// A snapshot of the counters.
+    engine_stats stats(time_point now)
+    {
+        engine_stats s = stats_;
+        s.invalid_requests_10min = invalid_.count(now);
+        s.buckets = registry_.bucket_count();
+        s.routes = registry_.route_count();
+        s.live_tickets = live_tickets_;
+        return s;
+    }
+
+    /// True while a ban detected earlier is cooling down.
+    bool banned(time_point now) const noexcept { return now < ban_until_; }
+
+    const config_type& config() const noexcept { return config_; }
+    bucket_registry<Clock, Store>& registry() noexcept { return registry_; }
+    global_limiter<Clock>& global() noexcept { return global_; }
+
+private:
+    enum class phase : std::uint8_t { free, queued, sleeping, granted, failed };
+    enum class timer_kind : std::uint8_t { bucket, ticket, global };
+    static constexpr std::uint32_t none = bucket_entry<Clock>::no_ticket;
+
+    struct ticket {
+        route r{};
+        options_type options{};
+        bucket_id bucket{};
+        std::optional<time_point> limit_at;
+        time_point waiting_since{};
+        time_point not_before{};
+        std::uint64_t seq = 0;
+        typename discord_bucket<Clock>::window_id window = 0;
+        std::uint32_t generation = 0;
+        std::uint32_t prev = none;
+        std::uint32_t next = none;
+        std::uint32_t attempts = 0;
+        std::uint32_t rate_limited_attempts = 0;
+        phase phase_ = phase::free;
+        wait_reason reason = wait_reason::none;
+        bool limit_is_max_wait = false;
+        bool holds_global = false;
+        bool notified = false;
+        error failure = error::shut_down;
+        duration failure_wait{};
+    };
+
+    struct timer {
+        time_point at;
+        timer_kind kind;
+        bucket_id bucket;
+        ticket_id ticket;
+        friend bool operator>(const timer& a, const timer& b) noexcept { return a.at > b.at; }
+    };
+
+    struct block_key {
+        std::uint64_t route = 0;
+        major_parameter major{};
+        friend bool operator==(const block_key&, const block_key&) = default;
+    };
+    struct block_hasher {
+        std::size_t operator()(const block_key& k) const noexcept
+        {
+            return static_cast<std::size_t>(k.route ^ (k.major.hash() * 0x9E3779B97F4A7C15ULL));
+        }
+    };
+    struct id_hasher {
+        std::size_t operator()(const bucket_id& id) const noexcept { return id.hash(); }
+    };
+
+    // ---- tickets -------------------------------------------------------------------------------
+
+    static ticket_id id_of(std::uint32_t index, std::uint32_t generation) noexcept
+    {
+        return (static_cast<ticket_id>(generation) << 32U) | index;
+    }
+    ticket_id id_of(std::uint32_t index) const noexcept { return id_of(index, slots_[index].generation); }
+
+    std::optional<std::uint32_t> lookup(ticket_id id) const noexcept
+    {
+        const auto index = static_cast<std::uint32_t>(id & 0xFFFF'FFFFULL);
+        const auto generation = static_cast<std::uint32_t>(id >> 32U);
+        if (index >= slots_.size() || slots_[index].generation != generation ||
+            slots_[index].phase_ == phase::free)
+            return std::nullopt;
+        return index;
+    }
+
+    std::uint32_t allocate()
+    {
+        std::uint32_t index;
+        if (!free_.empty()) {
+            index = free_.back();
+            free_.pop_back();
+        } else {
+            index = static_cast<std::uint32_t>(slots_.size());
+            slots_.emplace_back();
+        }
+        ticket& t = slots_[index];
+        const auto generation = t.generation + 1;
+        t = ticket{};
+        t.generation = generation;
+        t.phase_ = phase::queued;
+        ++live_tickets_;
+        return index;
+    }
+
+    void release(std::uint32_t index)
+    {
+        slots_[index].phase_ = phase::free;
+        free_.push_back(index);
+        --live_tickets_;
+    }
+
+    // ---- queues --------------------------------------------------------------------------------
+
+    using entry_type = typename bucket_registry<Clock, Store>::entry_type;
+
+    /// Inserts a ticket into its bucket's queue, ordered by arrival (a retry keeps its place).
+    void enqueue(std::uint32_t index, entry_type& e)
+    {
+        ticket& t = slots_[index];
+        t.phase_ = phase::queued;
+        std::uint32_t after = e.queue_tail;
+        while (after != none && slots_[after].seq > t.seq)
+            after = slots_[after].prev;
+        t.prev = after;
+        t.next = after == none ? e.queue_head : slots_[after].next;
+        (after == none ? e.queue_head : slots_[after].next) = index;
+        (t.next == none ? e.queue_tail : slots_[t.next].prev) = index;
+        ++e.queued;
+    }
+
+    void unlink(std::uint32_t index, entry_type& e)
+    {
+        ticket& t = slots_[index];
+        (t.prev == none ? e.queue_head : slots_[t.prev].next) = t.next;
+        (t.next == none ? e.queue_tail : slots_[t.next].prev) = t.prev;
+        t.prev = t.next = none;
+        --e.queued;
+    }
+
+    void mark_dirty(const bucket_id& id, entry_type& e)
+    {
+        if (!e.dirty) {
+            e.dirty = true;
+            dirty_.push_back(id);
+        }
+    }
+
+    void push_timer(time_point at, timer_kind kind, const bucket_id& bucket, ticket_id id)
+    {
+        timers_.push(timer{at, kind, bucket, id});
+    }
+
+    void wake_global_waiters()
+    {
+        for (const auto& id : global_waiters_)
+            if (auto* e = registry_.find_bucket(id)) {
+                e->waiting_global = false;
+                mark_dirty(id, *e);
+            }
+        global_waiters_.clear();
+    }
+
+    // ---- the decisions -------------------------------------------------------------------------
+
+    /// Time passes and events settle: timers fire, dirty buckets grant what they can.
+    void process(time_point now)
+    {
+        if (now >= next_eviction_) {
+            evict(now);
+            next_eviction_ = now + config_.eviction_interval;
+        }
+        while (!timers_.empty() && timers_.top().at <= now) {
+            const timer due = timers_.top();
+            timers_.pop();
+            fire(due, now);
+        }
+        if (!global_waiters_.empty() && global_.may_send(now))
+            wake_global_waiters();
+        while (!dirty_.empty()) {
+            const bucket_id id = dirty_.back();
+            dirty_.pop_back();
+            drain(id, now);
+        }
+        if (ready_.size() > 1024 && ready_.size() > 2 * live_tickets_)
+            std::erase_if(ready_, [this](ticket_id id) {
+                const auto index = lookup(id);
+                return !index || slots_[*index].notified;
+            });
+    }
+
+    void fire(const timer& due, time_point now)
+    {
+        if (due.kind == timer_kind::global) {
+            wake_global_waiters();
+            return;
+        }
+        if (due.kind == timer_kind::bucket) {
+            if (auto* e = registry_.find_bucket(due.bucket); e && e->queued > 0)
+                mark_dirty(due.bucket, *e);
+            return;
+        }
+        const auto index = lookup(due.ticket);
+        if (!index)
+            return;
+        ticket& t = slots_[*index];
+        if (t.limit_at && now >= *t.limit_at &&
+            (t.phase_ == phase::queued || t.phase_ == phase::sleeping)) {
+            fail_waiting(*index, t.limit_is_max_wait ? error::rate_limited : error::deadline_exceeded, now);
+            return;
+        }
+        if (t.phase_ == phase::sleeping && now >= t.not_before) {
+            t.bucket = registry_.resolve(t.r, now);
+            auto& e = registry_.bucket(t.bucket);
+            enqueue(*index, e);
+            mark_dirty(t.bucket, e);
+        }
+    }
+
+    /// Grants the waiting tickets of one bucket, in order, as far as every limit allows.
+    void drain(const bucket_id& id, time_point now)
+    {
+        auto* e = registry_.find_bucket(id);
+        if (!e)
+            return;
+        e->dirty = false;
+        if (e->queued == 0)
+            return;
+        std::uint32_t available = e->state.available(now);
+        std::optional<time_point> wake;
+        bool global_blocked = false;
+        for (std::uint32_t index = e->queue_head; index != none && available > 0;) {
+            ticket& t = slots_[index];
+            const std::uint32_t next = t.next;
+            if (const auto blocked = blocked_until(t, now)) {
+                wake = wake ? std::min(*wake, blocked->first) : blocked->first;
+                t.reason = blocked->second;
+            } else if (!t.r.global_exempt && !global_.may_send(now)) {
+                global_blocked = true;
+                t.reason = now < global_.paused_until() ? wait_reason::global_429 : wait_reason::global_limit;
+            } else {
+                grant(index, *e, now);
+                if (available != discord_bucket<Clock>::unlimited_capacity)
+                    --available;
+            }
+            index = next;
+        }
+        if (e->queued == 0)
+            return;
+        if (available == 0) {
+            if (const auto reset = e->state.next_reset())
+                wake = wake ? std::min(*wake, *reset) : *reset;
+            if (e->queue_head != none)
+                slots_[e->queue_head].reason = bucket_wait_reason(e->state);
+        }
+        if (global_blocked) {
+            if (!e->waiting_global) {
+                e->waiting_global = true;
+                global_waiters_.push_back(id);
+            }
+            arm_global_timer(now);
+        }
+        if (wake && !(e->wake_at > now && e->wake_at <= *wake)) {
+            e->wake_at = *wake;
+            push_timer(*wake, timer_kind::bucket, id, 0);
+        }
+    }
+
+    /// One pending timer for the moment a global slot frees, while buckets wait for one.
+    void arm_global_timer(time_point now)
+    {
+        if (global_waiters_.empty())
+            return;
+        const auto free_at = global_.next_free(now);
+        if (!free_at || *free_at <= now)
+            return;
+        if (global_timer_ > now && global_timer_ <= *free_at)
+            return;
+        global_timer_ = *free_at;
+        push_timer(*free_at, timer_kind::global, {}, 0);
+    }
+
+    static wait_reason bucket_wait_reason(const discord_bucket<Clock>& b) noexcept
+    {
+        if (!b.limit())
+            return wait_reason::unknown_bucket;
+        return b.next_reset() ? wait_reason::bucket_exhausted : wait_reason::in_flight;
+    }
+
+    /// A route-level block (shared or sub-limit 429, hidden channel edit limit) and its end.
+    std::optional<std::pair<time_point, wait_reason>> blocked_until(const ticket& t, time_point now)
+    {
+        if (!route_blocks_.empty()) {
+            const auto it = route_blocks_.find(block_key{t.r.key.hash(), t.r.major});
+            if (it != route_blocks_.end() && now < it->second)
+                return std::pair{it->second, wait_reason::route_blocked};
+        }
+        if (t.r.channel_name_or_topic_edit) {
+            const auto it = channel_edits_.find(t.r.major.id);
+            if (it != channel_edits_.end()) {
+                auto& log = it->second;
+                while (!log.empty() && now - log.front() >= config_.channel_edit_window)
+                    log.pop_front();
+                if (log.size() >= config_.channel_edit_limit)
+                    return std::pair{log.front() + config_.channel_edit_window, wait_reason::hidden_limit};
+            }
+        }
+        return std::nullopt;
+    }
+
+    void grant(std::uint32_t index, entry_type& e, time_point now)
+    {
+        unlink(index, e);
+        ticket& t = slots_[index];
+        t.window = e.state.on_grant(now);
+        if (!t.r.global_exempt) {
+            global_.on_send();
+            t.holds_global = true;
+        }
+        if (t.r.channel_name_or_topic_edit)
+            channel_edits_[t.r.major.id].push_back(now);
+        t.phase_ = phase::granted;
+        t.notified = false;
+        ready_.push_back(id_of(index));
+        ++stats_.granted;
+        if (now > t.waiting_since) {
+            ++stats_.waited;
+            if (config_.observer)
+                config_.observer->on_waited(t.r, std::chrono::duration_cast<std::chrono::nanoseconds>(now - t.waiting_since),
+                                            t.reason);
+        }
+    }
+
+    /// The answer for a ticket after its bucket was drained.
+    acquire_result_type settle(std::uint32_t index, time_point now, bool first)
+    {
+        ticket& t = slots_[index];
+        const ticket_id id = id_of(index);
+        if (t.phase_ == phase::granted) {
+            t.notified = true;
+            return granted_result(id);
+        }
+        if (t.phase_ == phase::failed) {
+            auto result = failure(id, t.failure);
+            result.wait = t.failure_wait;
+            release(index);
+            return result;
+        }
+        const auto [at, reason] = estimate(t, now);
+        if (first && t.reason == wait_reason::none)
+            t.reason = reason;
+        if (at && t.limit_at && *at > *t.limit_at) {
+            // The known wait already ends past the request's limit: fail now, not at the limit.
+            const error why = t.limit_is_max_wait || !t.options.deadline ? error::rate_limited
+                                                                          : error::deadline_exceeded;
+            fail_waiting(index, why, now, *at - now);
+            auto result = failure(id, why);
+            result.wait = *at - now;
+            release(index);
+            return result;
+        }
+        acquire_result_type result;
+        result.status = acquire_status::waiting;
+        result.ticket = id;
+        result.retry_at = at;
+        result.reason = reason;
+        return result;
+    }
+
+    /// The earliest time a waiting ticket may go, as far as time alone tells, and the main reason.
+    std::pair<std::optional<time_point>, wait_reason> estimate(const ticket& t, time_point now)
+    {
+        time_point at = now;
+        wait_reason reason = wait_reason::queued;
+        bool known = true;
+        auto later = [&](time_point candidate, wait_reason why) {
+            if (candidate > at) {
+                at = candidate;
+                reason = why;
+            }
+        };
+        if (t.phase_ == phase::sleeping)
+            later(t.not_before, wait_reason::retry_backoff);
+        if (const auto blocked = blocked_until(t, now))
+            later(blocked->first, blocked->second);
+        if (!t.r.global_exempt) {
+            if (const auto free_at = global_.next_free(now))
+                later(*free_at, now < global_.paused_until() ? wait_reason::global_429 : wait_reason::global_limit);
+            else {
+                known = false;
+                reason = wait_reason::global_limit;
+            }
+        }
+        if (auto* e = registry_.find_bucket(t.bucket); e && t.phase_ == phase::queued) {
+            if (e->state.available(now) == 0) {
+                if (const auto reset = e->state.next_reset())
+                    later(*reset, wait_reason::bucket_exhausted);
+                else {
+                    known = false;
+                    reason = bucket_wait_reason(e->state);
+                }
+            }
+        }
+        if (!known)
+            return {std::nullopt, reason};
+        return {at, reason};
+    }
+
+    /// Refuses a new request during a ban or above the invalid-request stop.
+    std::optional<acquire_result_type> refusal(time_point now)
+    {
+        if (now < ban_until_) {
+            auto result = failure(0, error::banned);
+            result.wait = ban_until_ - now;
+            return result;
+        }
+        if (config_.invalid_request_stop && invalid_.count(now) >= *config_.invalid_request_stop)
+            return failure(0, error::invalid_request_limit);
+        return std::nullopt;
+    }
+
+    acquire_result_type granted_result(ticket_id id) const
+    {
+        acquire_result_type result;
+        result.status = acquire_status::granted;
+        result.ticket = id;
+        return result;
+    }
+
+    acquire_result_type failure(ticket_id id, error e) const
+    {
+        acquire_result_type result;
+        result.status = acquire_status::failed;
+        result.ticket = id;
+        result.error = make_error_code(e);
+        return result;
+    }
+
+    /// Ends a queued or sleeping ticket with an error, to be reported by `advance` or `acquire`.
+    void fail_waiting(std::uint32_t index, error why, time_point /*now*/, duration wait = {})
+    {
+        ticket& t = slots_[index];
+        if (t.phase_ == phase::queued)
+            if (auto* e = registry_.find_bucket(t.bucket)) {
+                unlink(index, *e);
+                mark_dirty(t.bucket, *e);
+            }
+        t.phase_ = phase::failed;
+        t.failure = why;
+        t.failure_wait = wait;
+        ++stats_.failed;
+        ready_.push_back(id_of(index));
+    }
+
+    /// Fails every waiting ticket (a ban, or the invalid-request stop).
+    void fail_all_waiting(error why, time_point now, duration wait)
+    {
+        for (std::uint32_t index = 0; index < slots_.size(); ++index) {
+            const auto p = slots_[index].phase_;
+            if (p == phase::queued || p == phase::sleeping)
+                fail_waiting(index, why, now, wait);
+        }
+    }
+
+    // ---- learning from responses ---------------------------------------------------------------
+
+    static bucket_update update_of(const rate_limit_headers& h) noexcept
+    {
+        bucket_update u;
+        u.limit = h.limit;
+        u.remaining = h.remaining;
+        u.reset_after = h.reset_after;
+        u.reset_epoch = h.reset;
+        if (!u.reset_after && h.reset && h.date) {
+            // Reset is on Discord's clock: only its distance from Discord's own Date is usable.
+            const auto distance = *h.reset - std::chrono::duration_cast<std::chrono::nanoseconds>(*h.date);
+            u.reset_after = std::max(distance, std::chrono::nanoseconds::zero());
+        }
+        return u;
+    }
+
+    void learn(std::uint32_t index, const response& res, outcome o, time_point now)
+    {
+        ticket& t = slots_[index];
+        const bucket_update update = update_of(res.headers);
+        const bool has_info = update.limit || update.remaining || update.reset_after;
+        const bool trusted = res.transport == transport_error::none && o != outcome::cloudflare_429 &&
+                             o != outcome::global_429;
+        if (trusted && res.headers.bucket)
+            follow_hash(index, *res.headers.bucket, now);
+        auto* e = registry_.find_bucket(t.bucket);
+        if (!e) {
+            // The bucket was merged away under an in-flight permit: charge it to where it went.
+            t.bucket = registry_.resolve(t.r, now);
+            e = &registry_.bucket(t.bucket);
+            t.window = e->state.on_grant(now);
+        }
+        if (trusted && has_info)
+            e->state.on_response(t.window, update, now);
+        else if (o == outcome::success)
+            e->state.on_headerless_success(now);
+        else
+            e->state.on_lost(now);
+        mark_dirty(t.bucket, *e);
+    }
+
+    /// A response named the route's bucket hash: follow it, merging or moving queues as needed.
+    void follow_hash(std::uint32_t index, const bucket_hash& hash, time_point now)
+    {
+        ticket& t = slots_[index];
+        const auto learned = registry_.learn(t.r, hash, now);
+        if (config_.observer) {
+            if (learned.what == bucket_registry<Clock, Store>::learned::discovered)
+                config_.observer->on_bucket_discovered(t.r, hash);
+            else if (learned.what == bucket_registry<Clock, Store>::learned::changed)
+                config_.observer->on_bucket_changed(t.r, *learned.before, hash);
+        }
+        if (learned.bucket == t.bucket)
+            return;
+        const bucket_id from_id = t.bucket;
+        auto* from = registry_.find_bucket(from_id);
+        auto& to = registry_.bucket(learned.bucket);
+        if (!from) {
+            t.bucket = learned.bucket;
+            t.window = to.state.on_grant(now);
+            return;
+        }
+        if (from_id.provisional) {
+            // The route's requests join the one queue of the bucket they turned out to share.
+            to.state.absorb(from->state);
+            move_queue(*from, learned.bucket, to, [](const ticket&) { return true; });
+            if (from->state.in_flight() > 1)
+                restamp_in_flight(from_id, learned.bucket, to);
+            t.bucket = learned.bucket;
+            t.window = to.state.window();
+            registry_.erase_bucket(from_id);
+        } else {
+            // The hash changed: this permit was charged to the old bucket and is answered there.
+            from->state.on_lost(now);
+            mark_dirty(from_id, *from);
+            const auto key = t.r.key;
+            const auto major = t.r.major;
+            move_queue(*from, learned.bucket, to,
+                       [&](const ticket& other) { return other.r.key == key && other.r.major == major; });
+            t.bucket = learned.bucket;
+            t.window = to.state.on_grant(now);
+        }
+        mark_dirty(learned.bucket, to);
+    }
+
+    template <class Predicate>
+    void move_queue(entry_type& from, const bucket_id& to_id, entry_type& to, Predicate&& pick)
+    {
+        for (std::uint32_t index = from.queue_head; index != none;) {
+            const std::uint32_t next = slots_[index].next;
+            if (pick(slots_[index])) {
+                unlink(index, from);
+                slots_[index].bucket = to_id;
+                enqueue(index, to);
+            }
+            index = next;
+        }
+    }
+
+    void restamp_in_flight(const bucket_id& from, const bucket_id& to_id, entry_type& to)
+    {
+        for (auto& other : slots_)
+            if (other.phase_ == phase::granted && other.bucket == from) {
+                other.bucket = to_id;
+                other.window = to.state.window();
+            }
+    }
+
+    void record_invalid(time_point now)
+    {
+        const std::uint32_t before = invalid_.count(now);
+        const std::uint32_t after = invalid_.record(now);
+        if (config_.observer)
+            for (const auto threshold : config_.invalid_request_warnings)
+                if (before < threshold && after >= threshold)
+                    config_.observer->on_invalid_request_warning(after, threshold);
+        if (config_.invalid_request_stop && before < *config_.invalid_request_stop &&
+            after >= *config_.invalid_request_stop)
+            fail_all_waiting(error::invalid_request_limit, now, {});
+    }
+
+    /// The policy: done, retry at T, or fail with a reason.
+    completion_type decide(std::uint32_t index, const response& res, outcome o, time_point now)
+    {
+        ticket& t = slots_[index];
+        completion_type c;
+        c.result = o;
+        std::optional<time_point> retry_at;
+        bool retry_429 = false;
+
+        if (is_rate_limited(o)) {
+            ++stats_.rate_limited[engine_stats::index_of(o)];
+            const auto asked = retry_after(res);
+            c.wait = asked ? std::chrono::ceil<duration>(*asked) : config_.default_retry_after;
+            if (config_.observer)
+                config_.observer->on_rate_limited(t.r, o, std::chrono::duration_cast<std::chrono::nanoseconds>(c.wait));
+        }
+        switch (o) {
+        case outcome::success:
+            c.status = completion_status::done;
+            ++stats_.succeeded;
+            release(index);
+            return c;
+        case outcome::user_429:
+            if (auto* e = registry_.find_bucket(t.bucket)) {
+                e->state.exhaust_until(now + c.wait);
+                mark_dirty(t.bucket, *e);
+            }
+            retry_at = now + c.wait;
+            retry_429 = true;
+            break;
+        case outcome::global_429:
+            global_.pause_until(now + c.wait);
+            retry_at = now + c.wait;
+            retry_429 = true;
+            break;
+        case outcome::shared_429:
+        case outcome::sublimit_429: {
+            auto& until = route_blocks_[block_key{t.r.key.hash(), t.r.major}];
+            until = std::max(until, now + c.wait);
+            retry_at = now + c.wait;
+            retry_429 = true;
+            break;
+        }
+        case outcome::cloudflare_429: {
+            const duration cooldown = std::max(config_.ban_cooldown, c.wait);
+            ban_until_ = std::max(ban_until_, now + cooldown);
+            if (config_.observer)
+                config_.observer->on_ban(std::chrono::duration_cast<std::chrono::nanoseconds>(cooldown));
+            fail_all_waiting(error::banned, now, cooldown);
+            return finish_failed(index, c, error::banned, ban_until_ - now);
+        }
+        case outcome::unauthorized: return finish_failed(index, c, error::unauthorized);
+        case outcome::forbidden: return finish_failed(index, c, error::forbidden);
+        case outcome::not_found: return finish_failed(index, c, error::not_found);
+        case outcome::client_error: return finish_failed(index, c, error::client_error);
+        case outcome::server_error:
+        case outcome::network_error:
+        case outcome::timeout: {
+            const bool resend_ok = t.r.idempotent() || t.options.resend_non_idempotent ||
+                                   config_.retry.resend_non_idempotent;
+            if (!resend_ok && retry_policy::may_have_arrived(res, o))
+                return finish_failed(index, c, error::not_resent);
+            ++t.attempts;
+            if (t.attempts >= config_.retry.max_attempts)
+                return finish_failed(index, c, error::retries_exhausted);
+            const auto backoff = jitter_.uniform(config_.retry.backoff_ceiling(t.attempts));
+            retry_at = now + std::chrono::ceil<duration>(backoff);
+            break;
+        }
+        }
+        if (retry_429 && ++t.rate_limited_attempts >= config_.retry.max_rate_limited_attempts)
+            return finish_failed(index, c, error::retries_exhausted, c.wait);
+        if (t.limit_at && *retry_at > *t.limit_at) {
+            const error limit_error = retry_429 || t.limit_is_max_wait ? error::rate_limited
+                                                                      : error::deadline_exceeded;
+            return finish_failed(index, c, limit_error, *retry_at - now);
+        }
+        // Retry: the ticket sleeps until retry_at, then rejoins its bucket's queue at its old place.
+        ++stats_.retries;
+        t.phase_ = phase::sleeping;
+        t.not_before = *retry_at;
+        t.reason = wait_reason::retry_backoff;
+        t.notified = false;
+        push_timer(*retry_at, timer_kind::ticket, {}, id_of(index));
+        c.status = completion_status::retry;
+        c.retry_at = retry_at;
+        return c;
+    }
+
+    completion_type finish_failed(std::uint32_t index, completion_type c, error why, duration wait = {})
+    {
+        c.status = completion_status::failed;
+        c.error = make_error_code(why);
+        if (wait != duration{})
+            c.wait = wait;
+        ++stats_.failed;
+        release(index);
+        return c;
+    }
+
+    // ---- memory ---------------------------------------------------------------------------------
+
+    void evict(time_point now)
+    {
+        registry_.evict(now, [](const bucket_id&, const entry_type& e) { return e.dirty || e.waiting_global; });
+        std::erase_if(route_blocks_, [now](const auto& item) { return item.second <= now; });
+        std::erase_if(channel_edits_, [&](auto& item) {
+            return item.second.empty() || now - item.second.back() >= config_.channel_edit_window;
+        });
+    }
+
+    config_type config_;
+    bucket_registry<Clock, Store> registry_;
+    global_limiter<Clock> global_;
+    invalid_request_tracker<Clock> invalid_;
+    jitter_source jitter_;
+    engine_stats stats_{};
+    std::vector<ticket> slots_;
+    std::vector<std::uint32_t> free_;
+    std::size_t live_tickets_ = 0;
+    std::uint64_t sequence_ = 0;
+    std::vector<ticket_id> ready_;
+    std::vector<bucket_id> dirty_;
+    std::vector<bucket_id> global_waiters_;
+    std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
+    std::unordered_map<block_key, time_point, block_hasher> route_blocks_;
+    std::unordered_map<std::uint64_t, std::deque<time_point>> channel_edits_;
+    time_point ban_until_{};
+    time_point next_eviction_{};
+    time_point global_timer_{};
+};
+
+} // namespace discord_ratelimit
+
+#endif
