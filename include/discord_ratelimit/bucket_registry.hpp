@@ -94,7 +94,16 @@ public:
     template <class Predicate>
     std::size_t erase_buckets_if(Predicate&& p)
     {
-        return std::erase_if(buckets_, [&](auto& item) { return p(item.first, item.second); });
+        std::size_t erased = 0;
+        for (auto it = buckets_.begin(); it != buckets_.end();) {
+            if (p(it->first, it->second)) {
+                it = buckets_.erase(it);
+                ++erased;
+            } else {
+                ++it;
+            }
+        }
+        return erased;
     }
     std::size_t bucket_count() const noexcept { return buckets_.size(); }
 
@@ -103,7 +112,10 @@ public:
         const auto it = routes_.find(key);
         return it == routes_.end() ? nullptr : &it->second;
     }
-    route_type& route(const route_key& key) { return routes_[key]; }
+    route_type& add_route(const route_key& key, const route_type& value)
+    {
+        return routes_.insert_or_assign(key, value).first->second;
+    }
     template <class Predicate>
     std::size_t erase_routes_if(Predicate&& p)
     {
@@ -176,7 +188,7 @@ public:
         auto* known = store_.find_route(r.key);
         if (!known) {
             result.what = learned::discovered;
-            known = &store_.route(r.key);
+            known = &store_.add_route(r.key, route_entry<Clock>{hash, now, now});
         } else if (!(known->hash == hash)) {
             result.what = learned::changed;
             result.before = known->hash;

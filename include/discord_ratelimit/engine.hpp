@@ -216,7 +216,7 @@ public:
     {
         process(now);
         const auto index = lookup(id);
-        if (!index || slots_[*index].phase != phase::granted) {
+        if (!index || slots_[*index].stage != phase::granted) {
             completion_type c;
             c.error = make_error_code(error::unknown_permit);
             return c;
@@ -243,12 +243,12 @@ public:
         if (!index)
             return make_error_code(error::unknown_permit);
         ticket& t = slots_[*index];
-        if (t.phase == phase::queued) {
+        if (t.stage == phase::queued) {
             if (auto* e = registry_.find_bucket(t.bucket)) {
                 unlink(*index, *e);
                 mark_dirty(t.bucket, *e);
             }
-        } else if (t.phase == phase::granted) {
+        } else if (t.stage == phase::granted) {
             if (auto* e = registry_.find_bucket(t.bucket)) {
                 e->state.on_cancel(t.window);
                 mark_dirty(t.bucket, *e);
@@ -278,10 +278,10 @@ public:
             if (!index)
                 continue;
             ticket& t = slots_[*index];
-            if (t.phase == phase::granted && !t.notified) {
-                t.notified = true;
+            if (t.stage == phase::granted && !t.notified) {
+                mark_reported(t);
                 on_ready(id, granted_result(id));
-            } else if (t.phase == phase::failed) {
+            } else if (t.stage == phase::failed) {
                 auto result = failure(id, t.failure);
                 result.wait = t.failure_wait;
                 release(*index);
@@ -294,8 +294,8 @@ public:
     /// The earliest time at which `advance` may have something to do without a new event.
     std::optional<time_point> next_wakeup() const
     {
-        if (!ready_.empty())
-            return time_point{};
+        if (unreported_ > 0)
+            return time_point{}; // results wait for `advance`: now
         if (timers_.empty())
             return std::nullopt;
         return timers_.top().at;
@@ -338,7 +338,7 @@ private:
         std::uint32_t next = none;
         std::uint32_t attempts = 0;
         std::uint32_t rate_limited_attempts = 0;
-        phase phase_ = phase::free;
+        phase stage = phase::free;
         wait_reason reason = wait_reason::none;
         bool limit_is_max_wait = false;
         bool holds_global = false;
@@ -383,7 +383,7 @@ private:
         const auto index = static_cast<std::uint32_t>(id & 0xFFFF'FFFFULL);
         const auto generation = static_cast<std::uint32_t>(id >> 32U);
         if (index >= slots_.size() || slots_[index].generation != generation ||
-            slots_[index].phase_ == phase::free)
+            slots_[index].stage == phase::free)
             return std::nullopt;
         return index;
     }
@@ -401,15 +401,26 @@ private:
         ticket& t = slots_[index];
         const auto generation = t.generation + 1;
         t = ticket{};
+        t.notified = true; // nothing to report yet
         t.generation = generation;
-        t.phase_ = phase::queued;
+        t.stage = phase::queued;
         ++live_tickets_;
         return index;
     }
 
+    /// The caller learned this ticket's grant or failure.
+    void mark_reported(ticket& t) noexcept
+    {
+        if (!t.notified) {
+            t.notified = true;
+            --unreported_;
+        }
+    }
+
     void release(std::uint32_t index)
     {
-        slots_[index].phase_ = phase::free;
+        mark_reported(slots_[index]);
+        slots_[index].stage = phase::free;
         free_.push_back(index);
         --live_tickets_;
     }
@@ -422,7 +433,7 @@ private:
     void enqueue(std::uint32_t index, entry_type& e)
     {
         ticket& t = slots_[index];
-        t.phase_ = phase::queued;
+        t.stage = phase::queued;
         std::uint32_t after = e.queue_tail;
         while (after != none && slots_[after].seq > t.seq)
             after = slots_[after].prev;
@@ -470,10 +481,6 @@ private:
     /// Time passes and events settle: timers fire, dirty buckets grant what they can.
     void process(time_point now)
     {
-        if (now >= next_eviction_) {
-            evict(now);
-            next_eviction_ = now + config_.eviction_interval;
-        }
         while (!timers_.empty() && timers_.top().at <= now) {
             const timer due = timers_.top();
             timers_.pop();
@@ -485,6 +492,10 @@ private:
             const bucket_id id = dirty_.back();
             dirty_.pop_back();
             drain(id, now);
+        }
+        if (now >= next_eviction_) {
+            evict(now);
+            next_eviction_ = now + config_.eviction_interval;
         }
         if (ready_.size() > 1024 && ready_.size() > 2 * live_tickets_)
             std::erase_if(ready_, [this](ticket_id id) {
@@ -509,11 +520,11 @@ private:
             return;
         ticket& t = slots_[*index];
         if (t.limit_at && now >= *t.limit_at &&
-            (t.phase_ == phase::queued || t.phase_ == phase::sleeping)) {
+            (t.stage == phase::queued || t.stage == phase::sleeping)) {
             fail_waiting(*index, t.limit_is_max_wait ? error::rate_limited : error::deadline_exceeded, now);
             return;
         }
-        if (t.phase_ == phase::sleeping && now >= t.not_before) {
+        if (t.stage == phase::sleeping && now >= t.not_before) {
             t.bucket = registry_.resolve(t.r, now);
             auto& e = registry_.bucket(t.bucket);
             enqueue(*index, e);
@@ -623,8 +634,9 @@ private:
         }
         if (t.r.channel_name_or_topic_edit)
             channel_edits_[t.r.major.id].push_back(now);
-        t.phase_ = phase::granted;
+        t.stage = phase::granted;
         t.notified = false;
+        ++unreported_;
         ready_.push_back(id_of(index));
         ++stats_.granted;
         if (now > t.waiting_since) {
@@ -640,11 +652,11 @@ private:
     {
         ticket& t = slots_[index];
         const ticket_id id = id_of(index);
-        if (t.phase_ == phase::granted) {
-            t.notified = true;
+        if (t.stage == phase::granted) {
+            mark_reported(t);
             return granted_result(id);
         }
-        if (t.phase_ == phase::failed) {
+        if (t.stage == phase::failed) {
             auto result = failure(id, t.failure);
             result.wait = t.failure_wait;
             release(index);
@@ -683,7 +695,7 @@ private:
                 reason = why;
             }
         };
-        if (t.phase_ == phase::sleeping)
+        if (t.stage == phase::sleeping)
             later(t.not_before, wait_reason::retry_backoff);
         if (const auto blocked = blocked_until(t, now))
             later(blocked->first, blocked->second);
@@ -695,7 +707,7 @@ private:
                 reason = wait_reason::global_limit;
             }
         }
-        if (auto* e = registry_.find_bucket(t.bucket); e && t.phase_ == phase::queued) {
+        if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued) {
             if (e->state.available(now) == 0) {
                 if (const auto reset = e->state.next_reset())
                     later(*reset, wait_reason::bucket_exhausted);
@@ -744,14 +756,16 @@ private:
     void fail_waiting(std::uint32_t index, error why, time_point /*now*/, duration wait = {})
     {
         ticket& t = slots_[index];
-        if (t.phase_ == phase::queued)
+        if (t.stage == phase::queued)
             if (auto* e = registry_.find_bucket(t.bucket)) {
                 unlink(index, *e);
                 mark_dirty(t.bucket, *e);
             }
-        t.phase_ = phase::failed;
+        t.stage = phase::failed;
         t.failure = why;
         t.failure_wait = wait;
+        t.notified = false;
+        ++unreported_;
         ++stats_.failed;
         ready_.push_back(id_of(index));
     }
@@ -760,7 +774,7 @@ private:
     void fail_all_waiting(error why, time_point now, duration wait)
     {
         for (std::uint32_t index = 0; index < slots_.size(); ++index) {
-            const auto p = slots_[index].phase_;
+            const auto p = slots_[index].stage;
             if (p == phase::queued || p == phase::sleeping)
                 fail_waiting(index, why, now, wait);
         }
@@ -869,7 +883,7 @@ private:
     void restamp_in_flight(const bucket_id& from, const bucket_id& to_id, entry_type& to)
     {
         for (auto& other : slots_)
-            if (other.phase_ == phase::granted && other.bucket == from) {
+            if (other.stage == phase::granted && other.bucket == from) {
                 other.bucket = to_id;
                 other.window = to.state.window();
             }
@@ -967,10 +981,9 @@ private:
         }
         // Retry: the ticket sleeps until retry_at, then rejoins its bucket's queue at its old place.
         ++stats_.retries;
-        t.phase_ = phase::sleeping;
+        t.stage = phase::sleeping;
         t.not_before = *retry_at;
         t.reason = wait_reason::retry_backoff;
-        t.notified = false;
         push_timer(*retry_at, timer_kind::ticket, {}, id_of(index));
         c.status = completion_status::retry;
         c.retry_at = retry_at;
@@ -1008,6 +1021,7 @@ private:
     std::vector<ticket> slots_;
     std::vector<std::uint32_t> free_;
     std::size_t live_tickets_ = 0;
+    std::size_t unreported_ = 0; ///< grants and failures not yet returned by `acquire` or `advance`
     std::uint64_t sequence_ = 0;
     std::vector<ticket_id> ready_;
     std::vector<bucket_id> dirty_;
