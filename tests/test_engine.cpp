@@ -548,3 +548,23 @@ TEST_CASE("an unknown ticket is a clear error", "[engine]")
     e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0);
     CHECK(e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0).error == drl::error::unknown_permit);
 }
+
+TEST_CASE("a known bucket holds one request back for each probe in flight on its major parameter", "[engine]")
+{
+    engine_type e;
+    const auto edit = route_of("PATCH", "/channels/100/messages/1");
+    const auto known = e.acquire(edit, t0);
+    e.complete(known.ticket, 200, bucket_headers(3, 2, "10", "shared"), "{}", t0);
+    // A route never seen on this channel may share the bucket: its probe counts against it.
+    const auto probe = e.acquire(route_of("DELETE", "/channels/100/messages/1"), t0);
+    REQUIRE(probe.granted());
+    CHECK(e.acquire(edit, t0).granted());
+    const auto held = e.acquire(edit, t0);
+    CHECK(held.status == acquire_status::waiting);
+    CHECK(held.reason == drl::wait_reason::unknown_bucket);
+    // Another channel is not affected.
+    CHECK(e.acquire(route_of("PATCH", "/channels/200/messages/1"), t0).granted());
+    // The probe turns out to use another bucket: the held request goes.
+    e.complete(probe.ticket, 200, bucket_headers(5, 4, "10", "other"), "{}", t0);
+    CHECK(granted_by_advance(e, t0) == std::vector{held.ticket});
+}

@@ -60,6 +60,7 @@ struct bucket_entry {
     typename Clock::time_point wake_at{}; ///< a timer to look at the queue again is pending then
     bool dirty = false;          ///< the engine must look at its queue again
     bool waiting_global = false; ///< its queue waits for a global slot
+    bool waiting_probe = false;  ///< its queue waits for a probe on its major parameter to end
 };
 
 /// What the registry knows of a route key.

@@ -228,6 +228,7 @@ public:
             t.holds_global = false;
             arm_global_timer(now);
         }
+        end_probe(t);
         learn(*index, res, o, now);
         if (is_invalid_request(o))
             record_invalid(now);
@@ -257,6 +258,7 @@ public:
                 global_.on_cancel();
                 wake_global_waiters();
             }
+            end_probe(t);
         }
         ++stats_.cancelled;
         release(*index);
@@ -342,6 +344,7 @@ private:
         wait_reason reason = wait_reason::none;
         bool limit_is_max_wait = false;
         bool holds_global = false;
+        bool probing = false; ///< granted on a provisional bucket: known buckets hold one back for it
         bool notified = false;
         error failure = error::shut_down;
         duration failure_wait{};
@@ -365,6 +368,9 @@ private:
         {
             return static_cast<std::size_t>(k.route ^ (k.major.hash() * 0x9E3779B97F4A7C15ULL));
         }
+    };
+    struct major_hasher {
+        std::size_t operator()(const major_parameter& m) const noexcept { return m.hash(); }
     };
     struct id_hasher {
         std::size_t operator()(const bucket_id& id) const noexcept { return id.hash(); }
@@ -541,7 +547,7 @@ private:
         e->dirty = false;
         if (e->queued == 0)
             return;
-        std::uint32_t available = e->state.available(now);
+        std::uint32_t available = available_for(id, *e, now);
         std::optional<time_point> wake;
         bool global_blocked = false;
         for (std::uint32_t index = e->queue_head; index != none && available > 0;) {
@@ -595,6 +601,44 @@ private:
         push_timer(*free_at, timer_kind::global, {}, 0);
     }
 
+    /// What a bucket may grant now. A known bucket keeps one request in reserve for each probe in
+    /// flight on its major parameter: a route still being discovered may turn out to share it.
+    std::uint32_t available_for(const bucket_id& id, entry_type& e, time_point now)
+    {
+        const std::uint32_t available = e.state.available(now);
+        if (id.provisional || unknown_probes_.empty() || available == discord_bucket<Clock>::unlimited_capacity)
+            return available;
+        const auto it = unknown_probes_.find(id.major);
+        if (it == unknown_probes_.end())
+            return available;
+        if (available > it->second)
+            return available - it->second;
+        if (!e.waiting_probe) {
+            e.waiting_probe = true;
+            probe_waiters_.push_back(id);
+        }
+        return 0;
+    }
+
+    /// A probe of a route being discovered ended: buckets that held capacity for it look again.
+    void end_probe(ticket& t)
+    {
+        if (!t.probing)
+            return;
+        t.probing = false;
+        const auto it = unknown_probes_.find(t.r.major);
+        if (it == unknown_probes_.end())
+            return;
+        if (--it->second == 0)
+            unknown_probes_.erase(it);
+        for (const auto& id : probe_waiters_)
+            if (auto* e = registry_.find_bucket(id)) {
+                e->waiting_probe = false;
+                mark_dirty(id, *e);
+            }
+        probe_waiters_.clear();
+    }
+
     static wait_reason bucket_wait_reason(const discord_bucket<Clock>& b) noexcept
     {
         if (!b.limit())
@@ -628,6 +672,10 @@ private:
         unlink(index, e);
         ticket& t = slots_[index];
         t.window = e.state.on_grant(now);
+        if (t.bucket.provisional) {
+            t.probing = true;
+            ++unknown_probes_[t.r.major];
+        }
         if (!t.r.global_exempt) {
             global_.on_send();
             t.holds_global = true;
@@ -708,7 +756,10 @@ private:
             }
         }
         if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued) {
-            if (e->state.available(now) == 0) {
+            if (e->state.available(now) > 0 && available_for(t.bucket, *e, now) == 0) {
+                known = false; // held back for a probe in flight on the same major parameter
+                reason = wait_reason::unknown_bucket;
+            } else if (e->state.available(now) == 0) {
                 if (const auto reset = e->state.next_reset())
                     later(*reset, wait_reason::bucket_exhausted);
                 else {
@@ -1005,7 +1056,7 @@ private:
 
     void evict(time_point now)
     {
-        registry_.evict(now, [](const bucket_id&, const entry_type& e) { return e.dirty || e.waiting_global; });
+        registry_.evict(now, [](const bucket_id&, const entry_type& e) { return e.dirty || e.waiting_global || e.waiting_probe; });
         std::erase_if(route_blocks_, [now](const auto& item) { return item.second <= now; });
         std::erase_if(channel_edits_, [&](auto& item) {
             return item.second.empty() || now - item.second.back() >= config_.channel_edit_window;
@@ -1026,6 +1077,8 @@ private:
     std::vector<ticket_id> ready_;
     std::vector<bucket_id> dirty_;
     std::vector<bucket_id> global_waiters_;
+    std::vector<bucket_id> probe_waiters_;
+    std::unordered_map<major_parameter, std::uint32_t, major_hasher> unknown_probes_;
     std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
     std::unordered_map<block_key, time_point, block_hasher> route_blocks_;
     std::unordered_map<std::uint64_t, std::deque<time_point>> channel_edits_;
