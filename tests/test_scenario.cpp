@@ -1,13 +1,10 @@
-#include <discord_ratelimit/testing/simulated_discord.hpp>
-
-#include <discord_ratelimit/engine.hpp>
+#include <discord_ratelimit/testing/simulation.hpp>
 
 #include "catch.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -25,71 +22,13 @@ namespace {
 
 const time_point t0{};
 
-struct run_result {
-    std::size_t succeeded = 0;
-    std::size_t failed = 0;
-    time_point last_response{};
-};
-
-/// Submits every request at t0, then lets the engine decide; each request takes `latency(i)`
-/// (half of it to reach the server, half to come back).
-run_result run(engine_type& engine, server_type& server, const std::vector<drl::route>& requests,
-               const std::function<clock_type::duration(std::size_t)>& latency)
+/// Every request submitted at t0; checks that nothing hung.
+drl::testing::simulation_result<clock_type> run(engine_type& engine, server_type& server,
+                                                const std::vector<drl::route>& requests,
+                                                const std::function<clock_type::duration(std::size_t)>& latency)
 {
-    struct event {
-        bool arrival;
-        drl::ticket_id ticket;
-        std::size_t request;
-        server_type::reply reply;
-    };
-    std::multimap<time_point, event> events;
-    std::map<drl::ticket_id, std::size_t> request_of;
-    std::size_t sends = 0;
-    run_result result;
-    auto now = t0;
-
-    auto send = [&](drl::ticket_id ticket) {
-        const auto half = latency(sends++) / 2;
-        events.emplace(now + half, event{true, ticket, request_of.at(ticket), {}});
-    };
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        const auto r = engine.acquire(requests[i], now);
-        REQUIRE(r.status != drl::acquire_status::failed);
-        request_of[r.ticket] = i;
-        if (r.granted())
-            send(r.ticket);
-    }
-    while (result.succeeded + result.failed < requests.size()) {
-        while (!events.empty() && events.begin()->first <= now) {
-            auto node = events.extract(events.begin());
-            event& ev = node.mapped();
-            if (ev.arrival) {
-                auto reply = server.handle(requests[ev.request], now);
-                const auto back = now + latency(sends++) / 2;
-                events.emplace(back, event{false, ev.ticket, ev.request, std::move(reply)});
-                continue;
-            }
-            const auto c = engine.complete(ev.ticket, ev.reply.status, ev.reply.headers, ev.reply.body, now);
-            result.last_response = now;
-            if (c.status == drl::completion_status::done)
-                ++result.succeeded;
-            else if (c.status == drl::completion_status::failed)
-                ++result.failed;
-        }
-        engine.advance(now, [&](drl::ticket_id id, const drl::acquire_result<clock_type>& r) {
-            if (r.granted())
-                send(id);
-            else
-                ++result.failed;
-        });
-        if (result.succeeded + result.failed == requests.size())
-            break;
-        std::optional<time_point> next = engine.next_wakeup();
-        if (!events.empty() && (!next || events.begin()->first < *next))
-            next = events.begin()->first;
-        REQUIRE(next.has_value()); // nothing may hang
-        now = std::max(now, *next);
-    }
+    auto result = drl::testing::simulate(engine, server, requests, t0, latency);
+    REQUIRE_FALSE(result.hung);
     return result;
 }
 
