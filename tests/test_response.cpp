@@ -46,7 +46,14 @@ TEST_CASE("a 429 without Via, or whose body is not Discord's JSON, is Cloudflare
     CHECK(classify(429, {via}, "error code: 1015") == drl::outcome::cloudflare_429);
     CHECK(classify(429, {via}, R"({"code": 0, "message": "You are being blocked from accessing our API temporarily due to exceeding our rate limits frequently."})") ==
           drl::outcome::cloudflare_429);
-    CHECK(classify(429, {via}, R"({"message": "You are being rate limited.", "retry_af)") == drl::outcome::cloudflare_429);
+}
+
+TEST_CASE("a truncated or empty 429 body with Via is Discord's: the headers decide", "[response]")
+{
+    const std::pair<std::string, std::string> via{"via", "1.1 google"};
+    CHECK(classify(429, {via}, R"({"message": "You are being rate limited.", "retry_af)") == drl::outcome::user_429);
+    CHECK(classify(429, {via, {"x-ratelimit-global", "true"}}, "") == drl::outcome::global_429);
+    CHECK(classify(429, {}, "") == drl::outcome::cloudflare_429);
     CHECK(drl::classify(drl::response::parse(429, headers_type{}, rate_limited_body), false) == drl::outcome::user_429);
 }
 

@@ -109,8 +109,10 @@ constexpr std::string_view to_string(outcome o) noexcept
 
 /// Classifies a response.
 ///
-/// A 429 is Cloudflare's (a ban) when its body is not Discord's JSON, or, when `require_via` is set,
-/// when it lacks the `Via` header Discord's own answers carry. Otherwise the scope decides: global
+/// A 429 is Cloudflare's (a ban) when its body is an HTML page, plain text (`error code: 1015`) or
+/// Discord's ban notice, or, when `require_via` is set, when it lacks the `Via` header Discord's
+/// own answers carry. A body that is empty, truncated or other JSON does not prove a ban when
+/// `Via` shows Discord answered: the headers decide. Otherwise the scope decides: global
 /// (X-RateLimit-Global, scope `global`, or the body's `global`), `shared`, a sub-limit when
 /// Remaining > 0, else the user's bucket.
 constexpr outcome classify(const response& r, bool require_via = true) noexcept
@@ -126,8 +128,10 @@ constexpr outcome classify(const response& r, bool require_via = true) noexcept
     if (r.status < 400)
         return outcome::success;
     if (r.status == 429) {
-        if (!r.body.is_discord_json() || r.body.kind == body_kind::discord_ban ||
-            (require_via && !r.headers.via))
+        const bool ban_body = r.body.kind == body_kind::html || r.body.kind == body_kind::text ||
+                              r.body.kind == body_kind::cloudflare_1015 ||
+                              r.body.kind == body_kind::discord_ban;
+        if (ban_body || (require_via && !r.headers.via))
             return outcome::cloudflare_429;
         if (r.headers.global || r.headers.scope == rate_limit_scope::global ||
             r.body.global.value_or(false))
