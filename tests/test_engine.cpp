@@ -568,3 +568,66 @@ TEST_CASE("a known bucket holds one request back for each probe in flight on its
     e.complete(probe.ticket, 200, bucket_headers(5, 4, "10", "other"), "{}", t0);
     CHECK(granted_by_advance(e, t0) == std::vector{held.ticket});
 }
+
+TEST_CASE("4xx answers fail at once with their own error and are never retried", "[engine]")
+{
+    engine_type e;
+    const std::pair<int, drl::error> cases[] = {{401, drl::error::unauthorized},
+                                                {403, drl::error::forbidden},
+                                                {404, drl::error::not_found},
+                                                {400, drl::error::client_error}};
+    int guild = 1;
+    for (const auto& [status, expected] : cases) {
+        const auto a = e.acquire(route_of("POST", "/webhooks/" + std::to_string(guild++) + "/tok"), t0);
+        REQUIRE(a.granted());
+        const auto c = e.complete(a.ticket, status, headers_type{{"via", "1.1 google"}}, "{}", t0);
+        CHECK(c.status == completion_status::failed);
+        CHECK(c.error == expected);
+    }
+    CHECK(e.stats(t0).invalid_requests_10min == 2); // 401 and 403 only
+    CHECK(e.stats(t0).live_tickets == 0);
+}
+
+TEST_CASE("a new hash is reported once as discovered", "[engine]")
+{
+    recording_observer seen;
+    engine_type::config_type config;
+    config.observer = &seen;
+    engine_type e{config};
+    for (int i = 0; i < 2; ++i) {
+        const auto a = e.acquire(send_message(), t0 + std::chrono::seconds{i});
+        REQUIRE(a.granted());
+        e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0 + std::chrono::seconds{i});
+    }
+    CHECK(std::count(seen.events.begin(), seen.events.end(),
+                     "discovered POST /channels/{channel_id}/messages abcd1234") == 1);
+}
+
+TEST_CASE("a request granted after waiting is reported as waited, with the reason", "[engine]")
+{
+    recording_observer seen;
+    engine_type::config_type config;
+    config.observer = &seen;
+    engine_type e{config};
+    const auto a = e.acquire(send_message(), t0);
+    e.complete(a.ticket, 200, bucket_headers(1, 0, "2"), "{}", t0);
+    const auto w = e.acquire(send_message(), t0);
+    REQUIRE(w.status == acquire_status::waiting);
+    CHECK(granted_by_advance(e, t0 + 2s) == std::vector{w.ticket});
+    CHECK(seen.events.back() == "waited POST /channels/{channel_id}/messages bucket_exhausted");
+    CHECK(e.stats(t0 + 2s).waited == 1);
+}
+
+TEST_CASE("network errors on idempotent requests are retried until the maximum of attempts", "[engine]")
+{
+    engine_type::config_type config;
+    config.retry.max_attempts = 2;
+    engine_type e{config};
+    const auto a = e.acquire(route_of("DELETE", "/channels/1/messages/5"), t0);
+    const auto c1 = e.complete(a.ticket, drl::transport_error::network, t0);
+    REQUIRE(c1.status == completion_status::retry);
+    REQUIRE(e.acquire(a.ticket, *c1.retry_at).granted());
+    const auto c2 = e.complete(a.ticket, drl::transport_error::network, *c1.retry_at);
+    CHECK(c2.status == completion_status::failed);
+    CHECK(c2.error == drl::error::retries_exhausted);
+}
