@@ -109,6 +109,9 @@ public:
     void on_lost(time_point now) noexcept
     {
         leave_flight();
+        // It reached the server before its failure came back, but perhaps after the server's reset:
+        // the next window must still count it.
+        ++lost_;
         last_used_ = now;
     }
 
@@ -227,13 +230,14 @@ private:
             return;
         if (!deadline_confirmed_ && in_flight_ > 0)
             return; // the deadline was only estimated: wait for the responses instead of guessing
-        if (granted_ == 0 && server_used_ == 0 && in_flight_ == 0)
+        if (granted_ == 0 && server_used_ == 0 && in_flight_ == 0 && lost_ == 0)
             return; // nothing charged: the window is already fresh
         previous_reset_at_ = reset_at_;
         previous_reset_epoch_ = reset_epoch_;
         reset_epoch_.reset();
         ++window_;
-        granted_ = in_flight_;
+        granted_ = in_flight_ + lost_;
+        lost_ = 0;
         server_used_ = 0;
         // Estimated until a response of the new window says when it ends.
         reset_at_ = now + window_length_;
@@ -246,6 +250,7 @@ private:
     std::uint32_t granted_ = 0;
     std::uint32_t server_used_ = 0;
     std::uint32_t in_flight_ = 0;
+    std::uint32_t lost_ = 0; ///< permits of this window that ended without an answer
     window_id window_ = 0;
     time_point reset_at_{};
     time_point previous_reset_at_{};

@@ -33,7 +33,8 @@
 namespace discord_ratelimit {
 
 /// Identifies a request inside an engine, from `acquire` until it completes, fails or is cancelled.
-/// A granted ticket is the permit to send. Values are never reused while the engine lives.
+/// A granted ticket is the permit to send. Never 0; a value comes back only after 2^32 further
+/// tickets used its slot.
 using ticket_id = std::uint64_t;
 
 /// Per-request limits and choices.
@@ -165,6 +166,8 @@ public:
         process(now);
         if (auto refused = refusal(now))
             return *refused;
+        if (options.deadline && *options.deadline <= now)
+            return failure(0, error::deadline_exceeded);
         const std::uint32_t index = allocate();
         ticket& t = slots_[index];
         t.r = r;
@@ -405,7 +408,9 @@ private:
             slots_.emplace_back();
         }
         ticket& t = slots_[index];
-        const auto generation = t.generation + 1;
+        auto generation = t.generation + 1;
+        if (generation == 0)
+            generation = 1; // ids are never 0
         t = ticket{};
         t.notified = true; // nothing to report yet
         t.generation = generation;
@@ -569,7 +574,9 @@ private:
         if (e->queued == 0)
             return;
         if (available == 0) {
-            if (const auto reset = e->state.next_reset())
+            // A reset already due means the bucket is held back for a probe in flight (woken by
+            // `end_probe`), not by time: a timer at `now` would fire again and again.
+            if (const auto reset = e->state.next_reset(); reset && *reset > now)
                 wake = wake ? std::min(*wake, *reset) : *reset;
             if (e->queue_head != none)
                 slots_[e->queue_head].reason = bucket_wait_reason(e->state);
@@ -672,7 +679,7 @@ private:
         unlink(index, e);
         ticket& t = slots_[index];
         t.window = e.state.on_grant(now);
-        if (t.bucket.provisional) {
+        if (t.bucket.provisional && !e.state.unlimited()) {
             t.probing = true;
             ++unknown_probes_[t.r.major];
         }
@@ -884,6 +891,8 @@ private:
             else if (learned.what == bucket_registry<Clock, Store>::learned::changed)
                 config_.observer->on_bucket_changed(t.r, *learned.before, hash);
         }
+        if (learned.what == bucket_registry<Clock, Store>::learned::discovered)
+            adopt_provisional_waiters(index, hash);
         if (learned.bucket == t.bucket)
             return;
         const bucket_id from_id = t.bucket;
@@ -911,10 +920,44 @@ private:
             const auto major = t.r.major;
             move_queue(*from, learned.bucket, to,
                        [&](const ticket& other) { return other.r.key == key && other.r.major == major; });
+            // The route's other permits in flight land in the new bucket too: charge them there
+            // (they stay charged to the old one as lost).
+            for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+                ticket& other = slots_[i];
+                if (i != index && other.stage == phase::granted && other.bucket == from_id &&
+                    other.r.key == key && other.r.major == major) {
+                    from->state.on_lost(now);
+                    other.bucket = learned.bucket;
+                    other.window = to.state.on_grant(now);
+                }
+            }
             t.bucket = learned.bucket;
             t.window = to.state.on_grant(now);
         }
         mark_dirty(learned.bucket, to);
+    }
+
+    /// The route's waiters on other major parameters, queued in provisional buckets before its hash
+    /// was known, join their (hash, major) buckets now: one queue per bucket, in arrival order.
+    void adopt_provisional_waiters(std::uint32_t index, const bucket_hash& hash)
+    {
+        const auto key = slots_[index].r.key;
+        const bucket_id own = slots_[index].bucket;
+        for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+            ticket& other = slots_[i];
+            if (other.stage != phase::queued || !other.bucket.provisional || other.bucket == own ||
+                !(other.r.key == key))
+                continue;
+            const bucket_id from_id = other.bucket;
+            if (auto* from = registry_.find_bucket(from_id)) {
+                unlink(i, *from);
+                mark_dirty(from_id, *from);
+            }
+            other.bucket = bucket_id{bucket_key_of(hash), other.r.major, false};
+            auto& to = registry_.bucket(other.bucket);
+            enqueue(i, to);
+            mark_dirty(other.bucket, to);
+        }
     }
 
     template <class Predicate>
@@ -1030,6 +1073,11 @@ private:
                                                                       : error::deadline_exceeded;
             return finish_failed(index, c, limit_error, *retry_at - now);
         }
+        // A ban or the invalid-request stop refuses a retry as it refuses a new request.
+        if (now < ban_until_)
+            return finish_failed(index, c, error::banned, ban_until_ - now);
+        if (config_.invalid_request_stop && invalid_.count(now) >= *config_.invalid_request_stop)
+            return finish_failed(index, c, error::invalid_request_limit);
         // Retry: the ticket sleeps until retry_at, then rejoins its bucket's queue at its old place.
         ++stats_.retries;
         t.stage = phase::sleeping;

@@ -56,6 +56,9 @@ simulation_result<Clock> simulate(engine<Clock, Store>& eng, simulated_discord<C
     simulation_result<Clock> result;
     result.started = start;
     time_point now = start;
+    std::size_t idle_turns = 0;
+    std::size_t ended_before = 0;
+    std::size_t in_transit_before = 0;
 
     auto send = [&](ticket_id ticket) {
         const std::size_t request = request_of.at(ticket);
@@ -103,7 +106,14 @@ simulation_result<Clock> simulate(engine<Clock, Store>& eng, simulated_discord<C
         std::optional<time_point> next = eng.next_wakeup();
         if (!transit.empty() && (!next || transit.begin()->first < *next))
             next = transit.begin()->first;
-        if (!next) {
+        // Hung: nothing left to wake up for, or waking up at the same instant without progress.
+        const std::size_t ended = result.succeeded + result.failed;
+        idle_turns = (next && *next <= now && ended == ended_before && transit.size() == in_transit_before)
+                         ? idle_turns + 1
+                         : 0;
+        ended_before = ended;
+        in_transit_before = transit.size();
+        if (!next || idle_turns > 1000) {
             result.hung = true;
             break;
         }
