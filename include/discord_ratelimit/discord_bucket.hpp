@@ -128,9 +128,9 @@ public:
         unlimited_ = false;
         if (update.limit)
             limit_ = update.limit;
-        const std::optional<time_point> deadline =
-            update.reset_after ? std::optional<time_point>{now + to_duration(*update.reset_after)}
-                               : std::nullopt;
+        // Only meaningful with a Reset-After; kept as a plain value (g++ 12 misreads an optional here).
+        const time_point deadline =
+            update.reset_after ? now + to_duration(*update.reset_after) : time_point{};
         if (window != window_ && !discovered && counted_in_previous_window(update, deadline)) {
             // Sent before the last roll-over and counted by the server in the previous window: the
             // current window charged it for nothing.
@@ -146,7 +146,7 @@ public:
         }
         if (update.reset_after) {
             window_length_ = std::max(window_length_, to_duration(*update.reset_after));
-            reset_at_ = deadline_confirmed_ ? std::max(reset_at_, *deadline) : *deadline;
+            reset_at_ = deadline_confirmed_ ? std::max(reset_at_, deadline) : deadline;
             deadline_confirmed_ = true;
         }
         return discovered;
@@ -209,13 +209,13 @@ private:
     /// matches the previous window's (both on Discord's clock), or, without Reset, its deadline lies
     /// closer to the previous window's end than to the current one's.
     bool counted_in_previous_window(const bucket_update& update,
-                                    const std::optional<time_point>& deadline) const noexcept
+                                    time_point deadline) const noexcept
     {
         if (update.reset_epoch && previous_reset_epoch_)
             return *update.reset_epoch <= *previous_reset_epoch_ + std::chrono::milliseconds{1};
-        if (!deadline)
+        if (!update.reset_after)
             return true;
-        return *deadline <= previous_reset_at_ + window_length_ / 2;
+        return deadline <= previous_reset_at_ + window_length_ / 2;
     }
 
     void leave_flight() noexcept
