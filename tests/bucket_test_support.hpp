@@ -1,6 +1,7 @@
 // Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
-// What the token and leaky bucket tests share: time in raw ticks of the fake clock, readable
-// verdicts, a reproducible walk of calls, and a start line for two threads.
+// What the token and leaky bucket tests share: time in raw ticks of the fake clock, any bucket
+// built from one argument order, readable verdicts, a reproducible walk of calls, and a start line
+// for two threads.
 #pragma once
 
 #include <discord_ratelimit/bucket_decision.hpp>
@@ -13,6 +14,7 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -31,6 +33,29 @@ constexpr std::int64_t first_tick = std::numeric_limits<std::int64_t>::min();
 
 inline constexpr time_point at(std::int64_t tick) { return time_point{duration{tick}}; }
 inline constexpr duration ticks(std::int64_t count) { return duration{count}; }
+
+/// A bucket of `burst` that gains one token every `interval`, whichever order its constructor takes
+/// them in: `token_bucket(burst, interval)` or `leaky_bucket(emission_interval, burst)`.
+template <class Bucket>
+Bucket make_bucket(std::uint32_t burst, duration interval)
+{
+    if constexpr (requires(const Bucket& bucket) { bucket.emission_interval(); })
+        return Bucket{interval, burst};
+    else
+        return Bucket{burst, interval};
+}
+
+/// What building a `Bucket` of `burst` and `interval` threw, or "no exception".
+template <class Bucket>
+std::string invalid_argument_message(std::uint32_t burst, duration interval)
+{
+    try {
+        make_bucket<Bucket>(burst, interval);
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    return "no exception";
+}
 
 /// What a bucket said, as text that reads well in a failed check: "granted", "wait 20", "never".
 inline std::string said(const decision& d)

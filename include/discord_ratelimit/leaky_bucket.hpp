@@ -51,58 +51,14 @@ namespace discord_ratelimit {
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe; share an `atomic_leaky_bucket` instead.
 template <clock Clock = std::chrono::steady_clock>
-class leaky_bucket {
+class leaky_bucket
+    : public detail::gcra<Clock, detail::plain_cell, detail::bucket_anchor::full_at> {
 public:
-    using clock_type = Clock;
-    using duration = typename Clock::duration;
-    using time_point = typename Clock::time_point;
-    using decision = bucket_decision<duration>;
-
+    /// `leaky_bucket(duration emission_interval, std::uint32_t burst = 1)`:
     /// An empty (fully drained) meter: `burst` requests may go at once, then one per
     /// `emission_interval`.
     /// @throws std::invalid_argument when `emission_interval` is not positive or `burst` is 0.
-    explicit leaky_bucket(duration emission_interval, std::uint32_t burst = 1)
-        : rule_{"leaky_bucket", "emission interval", burst, emission_interval}
-    {
-    }
-
-    /// Lets `n` cells through if they conform at `now`.
-    ///
-    /// @returns `granted` (the TAT advanced, `wait` zero); `wait` (nothing changed; `wait` is
-    /// exactly how long until `n` cells would conform if nobody else went); or `never` when `n`
-    /// exceeds `burst()`. `n == 0` is always granted and changes nothing.
-    decision try_acquire(time_point now, std::uint32_t n = 1) noexcept
-    {
-        return rule_.try_acquire(now, n);
-    }
-
-    /// Advances the TAT by `n` cells now, whether they conform or not, and says when to go.
-    ///
-    /// @returns `now` when the cells conform, otherwise the time point at which they will
-    /// (`time_point::max()` when that lies beyond the clock's range); no value, and nothing
-    /// changed, when `n` exceeds `burst()`. Later callers queue behind.
-    std::optional<time_point> reserve(time_point now, std::uint32_t n = 1) noexcept
-    {
-        return rule_.reserve(now, n);
-    }
-
-    /// Takes back `n` cells of a reservation whose request was never sent.
-    ///
-    /// The meter never allows more than `burst()` at once, whatever is refunded. Refunding cells
-    /// that were sent lets more requests through than the limit allows.
-    void refund(std::uint32_t n = 1) noexcept { rule_.refund(n); }
-
-    /// How many cells would conform at `now`: 0 to `burst()`.
-    std::uint32_t available(time_point now) const noexcept { return rule_.available(now); }
-
-    /// The most cells that may go back to back.
-    std::uint32_t burst() const noexcept { return rule_.burst(); }
-
-    /// The spacing T between cells once the burst is spent.
-    duration emission_interval() const noexcept { return rule_.interval(); }
-
-private:
-    detail::gcra<Clock, detail::plain_cell, detail::bucket_anchor::full_at> rule_;
+    using leaky_bucket::gcra::gcra;
 };
 
 /// A `leaky_bucket` that many threads may share: lock-free, its TAT one 64-bit atomic.
@@ -117,48 +73,23 @@ private:
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: safe.
 template <clock Clock = std::chrono::steady_clock>
-class atomic_leaky_bucket {
+class atomic_leaky_bucket
+    : public detail::gcra<Clock, detail::atomic_cell, detail::bucket_anchor::full_at> {
 public:
-    using clock_type = Clock;
-    using duration = typename Clock::duration;
-    using time_point = typename Clock::time_point;
-    using decision = bucket_decision<duration>;
-
+    /// `atomic_leaky_bucket(duration emission_interval, std::uint32_t burst = 1)`:
     /// An empty (fully drained) meter: `burst` requests may go at once, then one per
     /// `emission_interval`.
     /// @throws std::invalid_argument when `emission_interval` is not positive or `burst` is 0.
-    explicit atomic_leaky_bucket(duration emission_interval, std::uint32_t burst = 1)
-        : rule_{"atomic_leaky_bucket", "emission interval", burst, emission_interval}
-    {
-    }
-
-    /// As `leaky_bucket::try_acquire`, atomically.
-    decision try_acquire(time_point now, std::uint32_t n = 1) noexcept
-    {
-        return rule_.try_acquire(now, n);
-    }
-
-    /// As `leaky_bucket::reserve`, atomically: concurrent reservations each get their own slot.
-    std::optional<time_point> reserve(time_point now, std::uint32_t n = 1) noexcept
-    {
-        return rule_.reserve(now, n);
-    }
-
-    /// As `leaky_bucket::refund`, atomically.
-    void refund(std::uint32_t n = 1) noexcept { rule_.refund(n); }
-
-    /// As `leaky_bucket::available`; other threads may change it right after.
-    std::uint32_t available(time_point now) const noexcept { return rule_.available(now); }
-
-    /// The most cells that may go back to back.
-    std::uint32_t burst() const noexcept { return rule_.burst(); }
-
-    /// The spacing T between cells once the burst is spent.
-    duration emission_interval() const noexcept { return rule_.interval(); }
-
-private:
-    detail::gcra<Clock, detail::atomic_cell, detail::bucket_anchor::full_at> rule_;
+    using atomic_leaky_bucket::gcra::gcra;
 };
+
+// The constructors are inherited, so class template argument deduction needs these guides: a
+// duration (`leaky_bucket b{..., 20ms}`) picks the default clock, as it did when the constructors
+// were the classes' own.
+template <class Rep, class Period>
+leaky_bucket(std::chrono::duration<Rep, Period>, std::uint32_t = 1) -> leaky_bucket<>;
+template <class Rep, class Period>
+atomic_leaky_bucket(std::chrono::duration<Rep, Period>, std::uint32_t = 1) -> atomic_leaky_bucket<>;
 
 } // namespace discord_ratelimit
 

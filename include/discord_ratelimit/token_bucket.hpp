@@ -50,57 +50,13 @@ namespace discord_ratelimit {
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe; share an `atomic_token_bucket` instead.
 template <clock Clock = std::chrono::steady_clock>
-class token_bucket {
+class token_bucket
+    : public detail::gcra<Clock, detail::plain_cell, detail::bucket_anchor::empty_at> {
 public:
-    using clock_type = Clock;
-    using duration = typename Clock::duration;
-    using time_point = typename Clock::time_point;
-    using decision = bucket_decision<duration>;
-
+    /// `token_bucket(std::uint32_t burst, duration interval)`:
     /// A full bucket of `burst` tokens that gains one token every `interval`.
     /// @throws std::invalid_argument when `burst` is 0 or `interval` is not positive.
-    explicit token_bucket(std::uint32_t burst, duration interval)
-        : rule_{"token_bucket", "interval", burst, interval}
-    {
-    }
-
-    /// Takes `n` tokens if the bucket holds them at `now`.
-    ///
-    /// @returns `granted` (tokens taken, `wait` zero); `wait` (nothing taken; `wait` is exactly how
-    /// long until `n` tokens would be there if nobody else took any); or `never` when `n` exceeds
-    /// `burst()`. `n == 0` is always granted and takes nothing.
-    decision try_acquire(time_point now, std::uint32_t n = 1) noexcept
-    {
-        return rule_.try_acquire(now, n);
-    }
-
-    /// Takes `n` tokens now, in debt if need be, and says when the caller may go.
-    ///
-    /// @returns `now` when the tokens are there, otherwise the time point at which the debt is paid
-    /// (`time_point::max()` when that lies beyond the clock's range); no value, and nothing taken,
-    /// when `n` exceeds `burst()`. Later callers queue behind the debt.
-    std::optional<time_point> reserve(time_point now, std::uint32_t n = 1) noexcept
-    {
-        return rule_.reserve(now, n);
-    }
-
-    /// Gives back `n` tokens of a reservation whose request was never sent.
-    ///
-    /// The bucket never holds more than `burst()` tokens, whatever is refunded. Refunding tokens
-    /// that were used lets more requests through than the limit allows.
-    void refund(std::uint32_t n = 1) noexcept { rule_.refund(n); }
-
-    /// The tokens the bucket holds at `now`: 0 to `burst()`; 0 while in debt.
-    std::uint32_t available(time_point now) const noexcept { return rule_.available(now); }
-
-    /// The most tokens the bucket holds.
-    std::uint32_t burst() const noexcept { return rule_.burst(); }
-
-    /// The time it takes to gain one token.
-    duration interval() const noexcept { return rule_.interval(); }
-
-private:
-    detail::gcra<Clock, detail::plain_cell, detail::bucket_anchor::empty_at> rule_;
+    using token_bucket::gcra::gcra;
 };
 
 /// A `token_bucket` that many threads may share: lock-free, its state one 64-bit atomic.
@@ -115,47 +71,22 @@ private:
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: safe.
 template <clock Clock = std::chrono::steady_clock>
-class atomic_token_bucket {
+class atomic_token_bucket
+    : public detail::gcra<Clock, detail::atomic_cell, detail::bucket_anchor::empty_at> {
 public:
-    using clock_type = Clock;
-    using duration = typename Clock::duration;
-    using time_point = typename Clock::time_point;
-    using decision = bucket_decision<duration>;
-
+    /// `atomic_token_bucket(std::uint32_t burst, duration interval)`:
     /// A full bucket of `burst` tokens that gains one token every `interval`.
     /// @throws std::invalid_argument when `burst` is 0 or `interval` is not positive.
-    explicit atomic_token_bucket(std::uint32_t burst, duration interval)
-        : rule_{"atomic_token_bucket", "interval", burst, interval}
-    {
-    }
-
-    /// As `token_bucket::try_acquire`, atomically.
-    decision try_acquire(time_point now, std::uint32_t n = 1) noexcept
-    {
-        return rule_.try_acquire(now, n);
-    }
-
-    /// As `token_bucket::reserve`, atomically: concurrent reservations each get their own slot.
-    std::optional<time_point> reserve(time_point now, std::uint32_t n = 1) noexcept
-    {
-        return rule_.reserve(now, n);
-    }
-
-    /// As `token_bucket::refund`, atomically.
-    void refund(std::uint32_t n = 1) noexcept { rule_.refund(n); }
-
-    /// As `token_bucket::available`; other threads may change it right after.
-    std::uint32_t available(time_point now) const noexcept { return rule_.available(now); }
-
-    /// The most tokens the bucket holds.
-    std::uint32_t burst() const noexcept { return rule_.burst(); }
-
-    /// The time it takes to gain one token.
-    duration interval() const noexcept { return rule_.interval(); }
-
-private:
-    detail::gcra<Clock, detail::atomic_cell, detail::bucket_anchor::empty_at> rule_;
+    using atomic_token_bucket::gcra::gcra;
 };
+
+// The constructors are inherited, so class template argument deduction needs these guides: a
+// duration (`token_bucket b{..., 20ms}`) picks the default clock, as it did when the constructors
+// were the classes' own.
+template <class Rep, class Period>
+token_bucket(std::uint32_t, std::chrono::duration<Rep, Period>) -> token_bucket<>;
+template <class Rep, class Period>
+atomic_token_bucket(std::uint32_t, std::chrono::duration<Rep, Period>) -> atomic_token_bucket<>;
 
 } // namespace discord_ratelimit
 

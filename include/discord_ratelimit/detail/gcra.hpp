@@ -4,7 +4,8 @@
 
 /// @file
 /// The one rule behind `token_bucket` and `leaky_bucket`: the generic cell rate algorithm, kept as
-/// one time value in a `plain_cell` or an `atomic_cell`.
+/// one time value in a `plain_cell` or an `atomic_cell`. The four public buckets are this class,
+/// under their own names and documentation.
 
 #include <discord_ratelimit/bucket_decision.hpp>
 #include <discord_ratelimit/detail/bucket_cell.hpp>
@@ -15,10 +16,15 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace discord_ratelimit::detail {
 
 /// Which instant the bucket's one time value names. The two differ by `burst * interval`.
+///
+/// The anchor is also the view, and each view takes its constructor arguments and names its
+/// interval in its own words: `token_bucket(burst, interval)`, `leaky_bucket(emission_interval,
+/// burst = 1)`.
 enum class bucket_anchor : std::uint8_t {
     empty_at, ///< when the bucket would have been empty (a token bucket's "zero time")
     full_at,  ///< when the bucket is full again (GCRA's theoretical arrival time)
@@ -34,6 +40,10 @@ enum class bucket_anchor : std::uint8_t {
 /// Every value that does not fit in 64 bits rounds toward refusing: `floor` saturates up,
 /// `limit` down, and a state that would pass `latest_tick` is refused (or, when reserved, stored as
 /// `latest_tick`, which grants nothing more).
+///
+/// Its public members are the buckets' own, which inherit them, constructors included. They speak
+/// of tokens; for a leaky bucket read cells: taking n tokens lets n cells through, advancing the
+/// TAT. Over an `atomic_cell` each call takes effect atomically.
 template <class Clock, class Cell, bucket_anchor Anchor>
 class gcra {
     static_assert(std::signed_integral<typename Clock::rep> &&
@@ -41,21 +51,34 @@ class gcra {
                   "the buckets need a Clock whose rep is a signed 64-bit integer");
 
 public:
+    using clock_type = Clock;
     using duration = typename Clock::duration;
     using time_point = typename Clock::time_point;
     using decision = bucket_decision<duration>;
 
-    /// @throws std::invalid_argument naming `owner` when `burst` is 0 or `interval` not positive.
-    gcra(const char* owner, const char* interval_name, std::uint32_t burst, duration interval)
-        : burst_{burst}
-        , interval_{validated_interval(owner, interval_name, burst, interval)}
-        , exact_tokens_{latest_tick / interval_}
-        , span_{cost_of(burst)}
-        , cell_{earliest_tick}
+    /// A full token bucket of `burst` tokens that gains one token every `interval`.
+    /// @throws std::invalid_argument when `burst` is 0 or `interval` is not positive.
+    explicit gcra(std::uint32_t burst,
+                  duration interval) requires(Anchor == bucket_anchor::empty_at)
+        : gcra{"interval", burst, interval}
     {
     }
 
-    decision try_acquire(time_point now, std::uint32_t n) noexcept
+    /// An empty (fully drained) leaky bucket: `burst` requests may go at once, then one per
+    /// `emission_interval`.
+    /// @throws std::invalid_argument when `emission_interval` is not positive or `burst` is 0.
+    explicit gcra(duration emission_interval,
+                  std::uint32_t burst = 1) requires(Anchor == bucket_anchor::full_at)
+        : gcra{"emission interval", burst, emission_interval}
+    {
+    }
+
+    /// Takes `n` tokens if the bucket holds them at `now`.
+    ///
+    /// @returns `granted` (tokens taken, `wait` zero); `wait` (nothing taken; `wait` is exactly how
+    /// long until `n` tokens would be there if nobody else took any); or `never` when `n` exceeds
+    /// `burst()`. `n == 0` is always granted and takes nothing.
+    decision try_acquire(time_point now, std::uint32_t n = 1) noexcept
     {
         if (n == 0)
             return {bucket_verdict::granted, duration::zero()};
@@ -77,7 +100,13 @@ public:
         });
     }
 
-    std::optional<time_point> reserve(time_point now, std::uint32_t n) noexcept
+    /// Takes `n` tokens now, in debt if need be, and says when the caller may go.
+    ///
+    /// @returns `now` when the tokens are there, otherwise the time point at which the debt is paid
+    /// (`time_point::max()` when that lies beyond the clock's range); no value, and nothing taken,
+    /// when `n` exceeds `burst()`. Later callers queue behind the debt; concurrent reservations on
+    /// an atomic bucket each get their own slot.
+    std::optional<time_point> reserve(time_point now, std::uint32_t n = 1) noexcept
     {
         if (n == 0)
             return now;
@@ -103,7 +132,11 @@ public:
         return time_point{duration{ready}};
     }
 
-    void refund(std::uint32_t n) noexcept
+    /// Gives back `n` tokens of a reservation whose request was never sent.
+    ///
+    /// The bucket never holds more than `burst()` tokens, whatever is refunded. Refunding tokens
+    /// that were used lets more requests through than the limit allows.
+    void refund(std::uint32_t n = 1) noexcept
     {
         if (n == 0)
             return;
@@ -116,6 +149,8 @@ public:
         });
     }
 
+    /// The tokens the bucket holds at `now`: 0 to `burst()`; 0 while in debt. On an atomic bucket
+    /// other threads may change it right after.
     std::uint32_t available(time_point now) const noexcept
     {
         const frame bounds = frame_at(ticks_of(now));
@@ -129,10 +164,37 @@ public:
                                                            : static_cast<std::uint32_t>(tokens);
     }
 
+    /// The most tokens the bucket holds: the most requests that may go back to back.
     std::uint32_t burst() const noexcept { return burst_; }
-    duration interval() const noexcept { return duration{interval_}; }
+
+    /// A token bucket's: the time it takes to gain one token.
+    duration interval() const noexcept requires(Anchor == bucket_anchor::empty_at)
+    {
+        return duration{interval_};
+    }
+
+    /// A leaky bucket's: the spacing T between cells once the burst is spent.
+    duration emission_interval() const noexcept requires(Anchor == bucket_anchor::full_at)
+    {
+        return duration{interval_};
+    }
 
 private:
+    /// The public name of this bucket, for error messages.
+    static constexpr const char* owner =
+        Anchor == bucket_anchor::empty_at
+            ? (std::is_same_v<Cell, atomic_cell> ? "atomic_token_bucket" : "token_bucket")
+            : (std::is_same_v<Cell, atomic_cell> ? "atomic_leaky_bucket" : "leaky_bucket");
+
+    gcra(const char* interval_name, std::uint32_t burst, duration interval)
+        : burst_{burst}
+        , interval_{validated_interval(interval_name, burst, interval)}
+        , exact_tokens_{latest_tick / interval_}
+        , span_{cost_of(burst)}
+        , cell_{earliest_tick}
+    {
+    }
+
     struct frame {
         std::int64_t now;
         std::int64_t floor; // a state at or before this is a full bucket
@@ -141,8 +203,8 @@ private:
         std::int64_t lead() const noexcept { return limit - now; }
     };
 
-    static std::int64_t validated_interval(const char* owner, const char* interval_name,
-                                           std::uint32_t burst, duration interval)
+    static std::int64_t validated_interval(const char* interval_name, std::uint32_t burst,
+                                           duration interval)
     {
         if (burst == 0)
             throw std::invalid_argument{std::string{owner} + ": the burst must be at least 1"};
