@@ -1,0 +1,374 @@
+// Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
+#ifndef DISCORD_RATELIMIT_ASIO_RATE_LIMITER_HPP
+#define DISCORD_RATELIMIT_ASIO_RATE_LIMITER_HPP
+
+/// @file
+/// The Asio layer: one `rate_limiter` per bot token, on an executor, that hands out permission to
+/// send with any completion token (callbacks, `use_future`, `use_awaitable`, `deferred`,
+/// `as_tuple`). It is a thin shell around `engine`: the engine decides, this turns "wait until T"
+/// into one timer.
+
+#include <discord_ratelimit/asio/virtual_time.hpp>
+#include <discord_ratelimit/engine.hpp>
+#include <discord_ratelimit/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace discord_ratelimit {
+
+/// Permission to send one request: hand it back to `complete` (or `cancel` if it was not sent).
+struct permit {
+    ticket_id ticket = 0;
+    friend bool operator==(const permit&, const permit&) = default;
+};
+
+/// Rate-limits one bot token's requests on an Asio executor.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: safe. Every member may be called from any thread; the
+/// engine runs under one mutex, and completion handlers are never invoked while it is held: each
+/// one is posted to its associated executor (the limiter's executor by default).
+///
+/// @par Lifetime
+/// Destroying the limiter (or calling `shutdown`) completes every pending operation with
+/// `error::shut_down`. Destroy it before its execution context.
+template <clock Clock = std::chrono::steady_clock, class Executor = boost::asio::any_io_executor>
+class basic_rate_limiter {
+public:
+    using clock_type = Clock;
+    using executor_type = Executor;
+    using time_point = typename Clock::time_point;
+    using engine_type = engine<Clock>;
+    using options_type = request_options<Clock>;
+    /// The completion signature of `async_acquire`.
+    using acquire_signature = void(boost::system::error_code, permit);
+
+    explicit basic_rate_limiter(const executor_type& ex, engine_config<Clock> config = {})
+        : state_{std::make_shared<state>(ex, std::move(config))}
+    {
+    }
+
+    basic_rate_limiter(const basic_rate_limiter&) = delete;
+    basic_rate_limiter& operator=(const basic_rate_limiter&) = delete;
+
+    ~basic_rate_limiter() { shutdown(); }
+
+    executor_type get_executor() const noexcept { return state_->executor; }
+
+    /// Waits until a request on `r` may be sent.
+    ///
+    /// @par Completion Signature
+    /// `void(boost::system::error_code ec, permit p)`: on success send the request, then call
+    /// `complete(p, ...)`; or, if it will not be sent after all, `cancel(p)`. On failure `ec` is an
+    /// `error` (`rate_limited` when the known wait exceeds `options.max_wait`, `deadline_exceeded`,
+    /// `banned`, `invalid_request_limit`, `shut_down`) or `boost::asio::error::operation_aborted`.
+    ///
+    /// @par Per-Operation Cancellation
+    /// Terminal, partial and total cancellation: a waiting acquisition completes with
+    /// `operation_aborted` at once and leaves its queue, so the next waiter moves up. An acquisition
+    /// that was already granted is not affected (cancel the permit instead).
+    template <class CompletionToken>
+    auto async_acquire(const route& r, const options_type& options, CompletionToken&& token)
+    {
+        return boost::asio::async_initiate<CompletionToken, acquire_signature>(
+            [](auto handler, std::shared_ptr<state> s, route rt, options_type opt) {
+                s->start(std::move(handler), [&](engine_type& e, time_point now) {
+                    return e.acquire(rt, now, opt);
+                });
+            },
+            token, state_, r, options);
+    }
+
+    /// `async_acquire(r, {}, token)`.
+    template <class CompletionToken>
+    auto async_acquire(const route& r, CompletionToken&& token)
+    {
+        return async_acquire(r, options_type{}, std::forward<CompletionToken>(token));
+    }
+
+    /// Waits until a permit whose completion said `retry` may be sent again (same completion
+    /// signature and cancellation as above; a cancelled retry ends the request).
+    template <class CompletionToken>
+    auto async_acquire(const permit& retrying, CompletionToken&& token)
+    {
+        return boost::asio::async_initiate<CompletionToken, acquire_signature>(
+            [](auto handler, std::shared_ptr<state> s, ticket_id ticket) {
+                s->start(std::move(handler), [&](engine_type& e, time_point now) {
+                    return e.acquire(ticket, now);
+                });
+            },
+            token, state_, retrying.ticket);
+    }
+
+    /// Reports the response to a permit's request: done, retry (acquire the same permit again),
+    /// or failed. Parses the headers (any `header_source`) and the body.
+    template <header_source Headers>
+    completion<Clock> complete(const permit& p, int status, const Headers& headers, std::string_view body)
+    {
+        return state_->update([&](engine_type& e, time_point now) {
+            return e.complete(p.ticket, status, headers, body, now);
+        });
+    }
+
+    /// Reports that a permit's request failed in transport.
+    completion<Clock> complete(const permit& p, transport_error failure)
+    {
+        return state_->update(
+            [&](engine_type& e, time_point now) { return e.complete(p.ticket, failure, now); });
+    }
+
+    /// Gives back a permit whose request was never sent.
+    std::error_code cancel(const permit& p)
+    {
+        return state_->update([&](engine_type& e, time_point now) { return e.cancel(p.ticket, now); });
+    }
+
+    /// Completes every pending acquisition with `error::shut_down`; later ones fail at once.
+    void shutdown() { state_->shutdown(); }
+
+    /// The engine's counters.
+    engine_stats stats()
+    {
+        return state_->update([](engine_type& e, time_point now) { return e.stats(now); });
+    }
+
+private:
+    using timer_type = waitable_timer_for<Clock, Executor>;
+
+    /// A pending acquisition, type-erased: its handler, work on the executor it completes on, and
+    /// its cancellation slot.
+    struct waiter {
+        virtual ~waiter() = default;
+        /// Posts the completion to the handler's executor; never invokes it inline.
+        virtual void deliver(boost::system::error_code ec, permit p) = 0;
+        boost::asio::cancellation_slot slot;
+    };
+
+    template <class Handler>
+    struct waiter_for final : waiter {
+        waiter_for(Handler&& h, const executor_type& fallback)
+            : handler{std::move(h)}
+            , work{boost::asio::get_associated_executor(handler, fallback)}
+        {
+        }
+
+        void deliver(boost::system::error_code ec, permit p) override
+        {
+            auto ex = work.get_executor();
+            boost::asio::post(ex, [h = std::move(handler), slot = this->slot, ec, p]() mutable {
+                if (slot.is_connected())
+                    slot.clear();
+                std::move(h)(ec, p);
+            });
+            work.reset();
+        }
+
+        Handler handler;
+        boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler, executor_type>> work;
+    };
+
+    /// A result to deliver once the mutex is released.
+    struct delivery {
+        std::unique_ptr<waiter> w;
+        boost::system::error_code ec;
+        permit p;
+    };
+
+    struct state : std::enable_shared_from_this<state> {
+        state(const executor_type& ex, engine_config<Clock> config)
+            : executor{ex}
+            , eng{std::move(config)}
+            , timer{ex}
+        {
+        }
+
+        template <class Handler, class Decide>
+        void start(Handler handler, Decide&& decide)
+        {
+            auto slot = boost::asio::get_associated_cancellation_slot(handler);
+            std::unique_ptr<waiter> w = std::make_unique<waiter_for<Handler>>(std::move(handler), executor);
+            w->slot = slot;
+            std::vector<delivery> out;
+            {
+                std::lock_guard lock{mutex};
+                if (shut) {
+                    out.push_back({std::move(w), make_error_code(error::shut_down), {}});
+                } else {
+                    const auto r = decide(eng, Clock::now());
+                    if (r.status == acquire_status::waiting) {
+                        if (w->slot.is_connected())
+                            w->slot.template emplace<cancel_waiter>(this->weak_from_this(), r.ticket);
+                        waiters.emplace(r.ticket, std::move(w));
+                    } else {
+                        out.push_back({std::move(w), result_code(r), permit{r.ticket}});
+                    }
+                    collect(out);
+                }
+            }
+            deliver(out);
+        }
+
+        template <class Operation>
+        auto update(Operation&& op)
+        {
+            std::vector<delivery> out;
+            auto result = [&] {
+                std::lock_guard lock{mutex};
+                auto r = op(eng, Clock::now());
+                collect(out);
+                return r;
+            }();
+            deliver(out);
+            return result;
+        }
+
+        void cancel(ticket_id ticket)
+        {
+            std::vector<delivery> out;
+            {
+                std::lock_guard lock{mutex};
+                const auto it = waiters.find(ticket);
+                if (it == waiters.end())
+                    return; // completed already: nothing to cancel
+                out.push_back({std::move(it->second), boost::asio::error::operation_aborted, permit{ticket}});
+                waiters.erase(it);
+                eng.cancel(ticket, Clock::now());
+                collect(out);
+            }
+            deliver(out);
+        }
+
+        void shutdown()
+        {
+            std::vector<delivery> out;
+            {
+                std::lock_guard lock{mutex};
+                if (shut)
+                    return;
+                shut = true;
+                const auto now = Clock::now();
+                for (auto& [ticket, w] : waiters) {
+                    eng.cancel(ticket, now);
+                    out.push_back({std::move(w), make_error_code(error::shut_down), permit{ticket}});
+                }
+                waiters.clear();
+                timer.cancel();
+                armed.reset();
+            }
+            deliver(out);
+        }
+
+        /// Under the mutex: results the engine produced since the last call, and the timer.
+        void collect(std::vector<delivery>& out)
+        {
+            const auto now = Clock::now();
+            eng.advance(now, [&](ticket_id ticket, const acquire_result<Clock>& r) {
+                const auto it = waiters.find(ticket);
+                if (it == waiters.end()) {
+                    // Granted to nobody waiting (its waiter was cancelled meanwhile): give it back.
+                    if (r.granted())
+                        eng.cancel(ticket, now);
+                    return;
+                }
+                out.push_back({std::move(it->second), result_code(r), permit{ticket}});
+                waiters.erase(it);
+            });
+            arm(now);
+        }
+
+        /// Under the mutex: one timer, at the engine's next wake-up.
+        void arm(time_point now)
+        {
+            if (shut)
+                return;
+            const auto next = eng.next_wakeup();
+            if (!next || (armed && *armed <= *next && *armed > now))
+                return;
+            armed = *next;
+            timer.expires_at(*next);
+            timer.async_wait([weak = this->weak_from_this(), at = *next](boost::system::error_code ec) {
+                if (ec)
+                    return; // re-armed or shut down
+                if (auto s = weak.lock())
+                    s->on_timer(at);
+            });
+        }
+
+        void on_timer(time_point at)
+        {
+            std::vector<delivery> out;
+            {
+                std::lock_guard lock{mutex};
+                if (armed && *armed == at)
+                    armed.reset();
+                collect(out);
+            }
+            deliver(out);
+        }
+
+        static boost::system::error_code result_code(const acquire_result<Clock>& r)
+        {
+            return r.granted() ? boost::system::error_code{} : boost::system::error_code{r.error};
+        }
+
+        /// Outside the mutex: each handler completes on its own executor, never inline.
+        static void deliver(std::vector<delivery>& out)
+        {
+            for (auto& d : out)
+                d.w->deliver(d.ec, d.p);
+            out.clear();
+        }
+
+        executor_type executor;
+        std::mutex mutex;
+        engine_type eng;
+        timer_type timer;
+        std::optional<time_point> armed;
+        std::unordered_map<ticket_id, std::unique_ptr<waiter>> waiters;
+        bool shut = false;
+    };
+
+    /// Installed in a waiting acquisition's cancellation slot.
+    struct cancel_waiter {
+        std::weak_ptr<state> weak;
+        ticket_id ticket;
+
+        cancel_waiter(std::weak_ptr<state> s, ticket_id t) : weak{std::move(s)}, ticket{t} {}
+
+        void operator()(boost::asio::cancellation_type type) const
+        {
+            using boost::asio::cancellation_type;
+            if ((type & (cancellation_type::terminal | cancellation_type::partial |
+                         cancellation_type::total)) == cancellation_type::none)
+                return;
+            if (auto s = weak.lock())
+                s->cancel(ticket);
+        }
+    };
+
+    std::shared_ptr<state> state_;
+};
+
+/// The rate limiter on the real monotonic clock and any I/O executor.
+using rate_limiter = basic_rate_limiter<>;
+
+} // namespace discord_ratelimit
+
+#endif
