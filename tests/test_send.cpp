@@ -80,7 +80,7 @@ struct fixture {
                             ec = e;
                             res = std::move(rr);
                         });
-        drl::run_virtual(ctx, vclock::time_point::max());
+        drl::run_virtual<vclock>(ctx);
     }
     std::chrono::nanoseconds attempt_at(std::size_t i) const { return (*attempts)[i].time_since_epoch(); }
 };
@@ -193,7 +193,7 @@ TEST_CASE("cancelling async_send while it waits for a permit ends it with operat
     f.ctx.poll();
     CHECK_FALSE(done);
     signal.emit(asio::cancellation_type::terminal);
-    drl::run_virtual(f.ctx, vclock::time_point::max());
+    drl::run_virtual<vclock>(f.ctx);
     CHECK(done);
     CHECK(ec == asio::error::operation_aborted);
     CHECK(ended == vclock::time_point{} + 100ms); // at once, not at the reset

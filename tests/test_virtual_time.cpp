@@ -77,7 +77,7 @@ TEST_CASE("a one-hour virtual timer fires with the clock at exactly one hour")
         fired_at = clock_type::now();
     });
 
-    CHECK(run_virtual<test_tag_one_hour>(t.ctx) == 1);
+    CHECK(run_virtual<basic_manual_clock<test_tag_one_hour>>(t.ctx) == 1);
     CHECK(result == boost::system::error_code{});
     CHECK(fired_at == t.at(1h));
     CHECK(clock_type::now() == t.at(1h));
@@ -112,7 +112,7 @@ TEST_CASE("ten thousand timers fire in expiry order, each at its own expiry")
         });
     }
 
-    CHECK(run_virtual<test_tag_many>(t.ctx) == count);
+    CHECK(run_virtual<basic_manual_clock<test_tag_many>>(t.ctx) == count);
     REQUIRE(firings.size() == count);
     std::size_t out_of_order = 0;
     std::size_t early_or_late = 0;
@@ -143,7 +143,7 @@ TEST_CASE("a cancelled timer does not advance the clock to its expiry")
         later.cancel();
     });
 
-    CHECK(run_virtual<test_tag_cancel>(t.ctx) == 2);
+    CHECK(run_virtual<basic_manual_clock<test_tag_cancel>>(t.ctx) == 2);
     REQUIRE(results.size() == 2);
     CHECK(results[0] == boost::system::error_code{});
     CHECK(results[1] == asio::error::operation_aborted);
@@ -161,7 +161,7 @@ TEST_CASE("a timer cancelled before run_virtual leaves the clock where it is")
     timer.async_wait([&](boost::system::error_code ec) { result = ec; });
     timer.cancel();
 
-    CHECK(run_virtual<test_tag_cancel_first>(t.ctx) == 1);
+    CHECK(run_virtual<basic_manual_clock<test_tag_cancel_first>>(t.ctx) == 1);
     CHECK(result == asio::error::operation_aborted);
     CHECK(clock_type::now() == t.at(0s));
 }
@@ -188,7 +188,7 @@ TEST_CASE("a timer re-armed later fires at its new expiry only")
         timer.async_wait(on_timer);
     });
 
-    CHECK(run_virtual<test_tag_rearm>(t.ctx) == 3);
+    CHECK(run_virtual<basic_manual_clock<test_tag_rearm>>(t.ctx) == 3);
     CHECK(aborted == 1);
     CHECK(fired == std::vector{t.at(3h)});
     CHECK(clock_type::now() == t.at(3h));
@@ -223,7 +223,7 @@ TEST_CASE("a periodic timer runs up to `until` and leaves the clock there")
     CHECK(clock_type::now() == t.at(20s));
 
     timer.cancel();
-    CHECK(run_virtual<test_tag_periodic>(t.ctx) == 1);
+    CHECK(run_virtual<basic_manual_clock<test_tag_periodic>>(t.ctx) == 1);
     CHECK(ticks.size() == 20);
     CHECK(clock_type::now() == t.at(20s));
 }
@@ -241,7 +241,7 @@ TEST_CASE("posted work without timers runs and returns")
     });
     asio::post(t.ctx, [&] { order.push_back(2); });
 
-    CHECK(run_virtual<test_tag_posted>(t.ctx) == 3);
+    CHECK(run_virtual<basic_manual_clock<test_tag_posted>>(t.ctx) == 3);
     CHECK(order == std::vector{1, 2, 3});
     CHECK(clock_type::now() == t.at(0s));
 
@@ -273,7 +273,7 @@ TEST_CASE("work and timers on a strand run in virtual time, one at a time")
         asio::post(strand, [&] { order.push_back(99); });
     });
 
-    CHECK(run_virtual<test_tag_strand>(t.ctx) >= 2);
+    CHECK(run_virtual<basic_manual_clock<test_tag_strand>>(t.ctx) >= 2);
     CHECK(order == std::vector{0, 1, 2, 3, 4, 99});
     CHECK(timer_on_strand);
     CHECK(timer_ran_at == t.at(30s));
@@ -299,7 +299,7 @@ TEST_CASE("a timer armed inside a handler fires in the same run")
         });
     });
 
-    CHECK(run_virtual<test_tag_nested>(t.ctx) == 3);
+    CHECK(run_virtual<basic_manual_clock<test_tag_nested>>(t.ctx) == 3);
     CHECK(fired == std::vector{t.at(30min), t.at(45min)});
     CHECK(clock_type::now() == t.at(45min));
 }
@@ -317,12 +317,12 @@ TEST_CASE("pending real-clock work does not keep run_virtual from returning")
     bool fired = false;
     timer.async_wait([&](boost::system::error_code ec) { fired = !ec; });
 
-    CHECK(run_virtual<test_tag_mixed>(t.ctx) == 1);
+    CHECK(run_virtual<basic_manual_clock<test_tag_mixed>>(t.ctx) == 1);
     CHECK(fired);
     CHECK(clock_type::now() == t.at(1h));
 
     real.cancel();
-    CHECK(run_virtual<test_tag_mixed>(t.ctx) == 1);
+    CHECK(run_virtual<basic_manual_clock<test_tag_mixed>>(t.ctx) == 1);
     CHECK(real_result == asio::error::operation_aborted);
 }
 
@@ -341,11 +341,11 @@ TEST_CASE("a handler that stops the context ends run_virtual, and the next call 
     });
     second.async_wait([&](boost::system::error_code) { ++fired; });
 
-    CHECK(run_virtual<test_tag_stop>(t.ctx) == 1);
+    CHECK(run_virtual<basic_manual_clock<test_tag_stop>>(t.ctx) == 1);
     CHECK(t.ctx.stopped());
     CHECK(clock_type::now() == t.at(1min));
 
-    CHECK(run_virtual<test_tag_stop>(t.ctx) == 1);
+    CHECK(run_virtual<basic_manual_clock<test_tag_stop>>(t.ctx) == 1);
     CHECK(fired == 2);
     CHECK(clock_type::now() == t.at(2min));
 }

@@ -255,12 +255,11 @@ private:
 ///
 /// @note Relies on Asio's epoll reactor with timerfd (the default on Linux); it does not compile
 /// for the other back ends, whose reactors do not report timers when polled.
-template <class Tag>
-std::size_t run_virtual(
-    boost::asio::io_context& ctx,
-    std::chrono::time_point<basic_manual_clock<Tag>, typename basic_manual_clock<Tag>::duration>
-        until = (basic_manual_clock<Tag>::time_point::max)())
+template <class Tag, class Duration>
+std::size_t run_virtual(boost::asio::io_context& ctx,
+                        std::chrono::time_point<basic_manual_clock<Tag>, Duration> until_time)
 {
+    const auto until = std::chrono::time_point_cast<typename basic_manual_clock<Tag>::duration>(until_time);
     static_assert(detail::virtual_time_supported<Tag>,
                   "run_virtual needs Asio's epoll reactor with timerfd");
     using clock_type = basic_manual_clock<Tag>;
@@ -305,6 +304,15 @@ std::size_t run_virtual(
         if (ctx.stopped())
             return handlers;
     }
+}
+
+/// `run_virtual(ctx, Clock::time_point::max())`: runs until idle, however far the clock must go.
+/// Name the clock: `run_virtual<my_clock>(ctx)`.
+template <class Clock>
+    requires requires { &Clock::advance_to; } && clock<Clock>
+std::size_t run_virtual(boost::asio::io_context& ctx)
+{
+    return run_virtual(ctx, (Clock::time_point::max)());
 }
 
 } // namespace discord_ratelimit
