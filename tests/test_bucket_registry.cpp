@@ -11,10 +11,14 @@ using registry_type = drl::bucket_registry<clock_type>;
 
 namespace {
 const clock_type::time_point t0{};
-drl::bucket_hash hash(std::string_view text) { return *drl::bucket_hash::from(text); }
+drl::bucket_hash hash(std::string_view text)
+{
+    return *drl::bucket_hash::from(text);
+}
 } // namespace
 
-TEST_CASE("a route without a learned hash gets a provisional bucket per major parameter", "[registry]")
+TEST_CASE("a route without a learned hash gets a provisional bucket per major parameter",
+          "[registry]")
 {
     registry_type registry;
     const auto a = registry.resolve(drl::make_route("POST", "/channels/1/messages"), t0);
@@ -33,7 +37,8 @@ TEST_CASE("routes that learned one hash resolve to one bucket per major paramete
     CHECK(registry.learn(del, hash("h"), t0).what == registry_type::learned::discovered);
     CHECK(registry.resolve(edit, t0) == registry.resolve(del, t0));
     CHECK_FALSE(registry.resolve(edit, t0).provisional);
-    CHECK_FALSE(registry.resolve(edit, t0) == registry.resolve(drl::make_route("PATCH", "/channels/2/messages/5"), t0));
+    CHECK_FALSE(registry.resolve(edit, t0) ==
+                registry.resolve(drl::make_route("PATCH", "/channels/2/messages/5"), t0));
 }
 
 TEST_CASE("a changed hash is reported with the one before", "[registry]")

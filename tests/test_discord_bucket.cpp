@@ -13,7 +13,8 @@ namespace {
 
 const manual_clock::time_point t0{};
 
-bucket_update headers(std::uint32_t limit, std::uint32_t remaining, std::chrono::nanoseconds reset_after)
+bucket_update headers(std::uint32_t limit, std::uint32_t remaining,
+                      std::chrono::nanoseconds reset_after)
 {
     return bucket_update{limit, remaining, reset_after, std::nullopt};
 }
@@ -53,7 +54,8 @@ TEST_CASE("up to remaining requests are in flight at once, never more", "[bucket
     CHECK(b.in_flight() == 4);
 }
 
-TEST_CASE("the reset deadline counts Reset-After from the moment the response was received", "[bucket]")
+TEST_CASE("the reset deadline counts Reset-After from the moment the response was received",
+          "[bucket]")
 {
     bucket b;
     b.on_response(b.on_grant(t0), headers(1, 0, 2500ms), t0 + 300ms);
@@ -64,7 +66,8 @@ TEST_CASE("the reset deadline counts Reset-After from the moment the response wa
     CHECK(b.available(t0 + 2800ms) == 1);
 }
 
-TEST_CASE("a response that arrives out of order never restores a stale, higher remaining", "[bucket]")
+TEST_CASE("a response that arrives out of order never restores a stale, higher remaining",
+          "[bucket]")
 {
     bucket b;
     const auto w = b.on_grant(t0);
@@ -109,7 +112,9 @@ TEST_CASE("after a reset the window allows exactly its limit", "[bucket]")
     CHECK(b.available(t0 + 1s) == 1); // two are still in flight: they may count in the new window
 }
 
-TEST_CASE("a request in flight across the reset is charged to the new window until its answer says otherwise", "[bucket]")
+TEST_CASE("a request in flight across the reset is charged to the new window until its answer says "
+          "otherwise",
+          "[bucket]")
 {
     const std::chrono::nanoseconds epoch = 1'470'173'023s;
     bucket b;

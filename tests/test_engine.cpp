@@ -48,20 +48,23 @@ struct recording_observer : drl::engine_observer {
     std::vector<std::string> events;
     void on_waited(const drl::route& r, std::chrono::nanoseconds, drl::wait_reason why) override
     {
-        events.push_back("waited " + std::string{r.key.view()} + " " + std::string{drl::to_string(why)});
+        events.push_back("waited " + std::string{r.key.view()} + " " +
+                         std::string{drl::to_string(why)});
     }
     void on_rate_limited(const drl::route& r, drl::outcome scope, std::chrono::nanoseconds) override
     {
-        events.push_back("429 " + std::string{r.key.view()} + " " + std::string{drl::to_string(scope)});
+        events.push_back("429 " + std::string{r.key.view()} + " " +
+                         std::string{drl::to_string(scope)});
     }
     void on_bucket_discovered(const drl::route& r, const drl::bucket_hash& h) override
     {
         events.push_back("discovered " + std::string{r.key.view()} + " " + std::string{h.view()});
     }
-    void on_bucket_changed(const drl::route& r, const drl::bucket_hash& a, const drl::bucket_hash& b) override
+    void on_bucket_changed(const drl::route& r, const drl::bucket_hash& a,
+                           const drl::bucket_hash& b) override
     {
-        events.push_back("changed " + std::string{r.key.view()} + " " + std::string{a.view()} + "->" +
-                         std::string{b.view()});
+        events.push_back("changed " + std::string{r.key.view()} + " " + std::string{a.view()} +
+                         "->" + std::string{b.view()});
     }
     void on_invalid_request_warning(std::uint32_t count, std::uint32_t threshold) override
     {
@@ -70,7 +73,9 @@ struct recording_observer : drl::engine_observer {
     void on_ban(std::chrono::nanoseconds) override { events.push_back("ban"); }
 };
 
-const auto send_message = [] { return route_of("POST", "/channels/100/messages"); };
+const auto send_message = [] {
+    return route_of("POST", "/channels/100/messages");
+};
 
 } // namespace
 
@@ -155,7 +160,9 @@ TEST_CASE("routes with one hash share one state once the hash is learned", "[eng
     CHECK(e.stats(t0).buckets == 1);
 }
 
-TEST_CASE("while a route's hash is learned its requests queue behind the probe, then join the shared queue in order", "[engine]")
+TEST_CASE("while a route's hash is learned its requests queue behind the probe, then join the "
+          "shared queue in order",
+          "[engine]")
 {
     engine_type e;
     const auto edit = route_of("PATCH", "/channels/100/messages/1");
@@ -189,7 +196,8 @@ TEST_CASE("the global limit paces non-exempt routes and lets exempt ones pass", 
 
     for (auto id : granted)
         e.complete(id, 200, bucket_headers(5, 4, "5", "channel"), "{}", t0 + 100ms);
-    CHECK(granted_by_advance(e, t0 + 1099ms).empty()); // a slot is held one second past its response
+    CHECK(
+        granted_by_advance(e, t0 + 1099ms).empty()); // a slot is held one second past its response
     CHECK(granted_by_advance(e, t0 + 1100ms).size() == 10);
 }
 
@@ -197,32 +205,37 @@ TEST_CASE("a global 429 pauses every non-exempt route for its retry_after", "[en
 {
     engine_type e;
     const auto a = e.acquire(send_message(), t0);
-    const headers_type global_headers{{"retry-after", "1"}, {"x-ratelimit-global", "true"},
-                                      {"x-ratelimit-scope", "global"}, {"via", "1.1 google"}};
-    const auto c = e.complete(a.ticket, 429, global_headers,
-                              R"({"global": true, "message": "You are being rate limited.", "retry_after": 0.661})",
-                              t0);
+    const headers_type global_headers{{"retry-after", "1"},
+                                      {"x-ratelimit-global", "true"},
+                                      {"x-ratelimit-scope", "global"},
+                                      {"via", "1.1 google"}};
+    const auto c = e.complete(
+        a.ticket, 429, global_headers,
+        R"({"global": true, "message": "You are being rate limited.", "retry_after": 0.661})", t0);
     CHECK(c.result == drl::outcome::global_429);
     REQUIRE(c.status == completion_status::retry);
     CHECK(*c.retry_at == t0 + 661ms); // the body's float, not the rounded header
     const auto other = e.acquire(route_of("GET", "/guilds/7"), t0 + 100ms);
     CHECK(other.status == acquire_status::waiting);
     CHECK(other.reason == drl::wait_reason::global_429);
-    CHECK(e.acquire(route_of("POST", "/interactions/5/aW50ZXJhY3Rpb246abc/callback"), t0 + 100ms).granted());
+    CHECK(e.acquire(route_of("POST", "/interactions/5/aW50ZXJhY3Rpb246abc/callback"), t0 + 100ms)
+              .granted());
     const auto later = granted_by_advance(e, t0 + 661ms);
     CHECK(later.size() == 2); // the retry and the other route
 }
 
-TEST_CASE("a shared-scope 429 delays that route and major only, without draining the bucket", "[engine]")
+TEST_CASE("a shared-scope 429 delays that route and major only, without draining the bucket",
+          "[engine]")
 {
     engine_type e;
     const auto a = e.acquire(send_message(), t0);
     auto h = bucket_headers(10, 9, "64.57");
     h.emplace_back("retry-after", "1337");
     h.emplace_back("x-ratelimit-scope", "shared");
-    const auto c = e.complete(a.ticket, 429, h,
-                              R"({"message": "The resource is being rate limited.", "retry_after": 1336.57, "global": false})",
-                              t0);
+    const auto c = e.complete(
+        a.ticket, 429, h,
+        R"({"message": "The resource is being rate limited.", "retry_after": 1336.57, "global": false})",
+        t0);
     CHECK(c.result == drl::outcome::shared_429);
     CHECK(*c.retry_at == t0 + 1336570ms);
     CHECK(e.acquire(send_message(), t0).status == acquire_status::waiting);
@@ -230,13 +243,15 @@ TEST_CASE("a shared-scope 429 delays that route and major only, without draining
     CHECK(e.stats(t0).invalid_requests_10min == 0); // not counted as invalid
 }
 
-TEST_CASE("a 429 while remaining > 0 is a sub-limit: the route waits, the bucket is not drained", "[engine]")
+TEST_CASE("a 429 while remaining > 0 is a sub-limit: the route waits, the bucket is not drained",
+          "[engine]")
 {
     engine_type e;
     const auto a = e.acquire(send_message(), t0);
     auto h = bucket_headers(5, 3, "5");
     h.emplace_back("retry-after", "2");
-    const auto c = e.complete(a.ticket, 429, h, R"({"message": "x", "retry_after": 2.0, "global": false})", t0);
+    const auto c = e.complete(a.ticket, 429, h,
+                              R"({"message": "x", "retry_after": 2.0, "global": false})", t0);
     CHECK(c.result == drl::outcome::sublimit_429);
     CHECK(e.stats(t0).invalid_requests_10min == 1);
     const auto w = e.acquire(send_message(), t0);
@@ -255,7 +270,9 @@ TEST_CASE("a user 429 is retried after Retry-After and counts as invalid", "[eng
     auto h = bucket_headers(10, 0, "64.57");
     h.emplace_back("retry-after", "65");
     h.emplace_back("x-ratelimit-scope", "user");
-    const auto c = e.complete(a.ticket, 429, h, R"({"message": "You are being rate limited.", "retry_after": 64.57, "global": false})", t0);
+    const auto c = e.complete(
+        a.ticket, 429, h,
+        R"({"message": "You are being rate limited.", "retry_after": 64.57, "global": false})", t0);
     CHECK(c.result == drl::outcome::user_429);
     CHECK(*c.retry_at == t0 + 64570ms);
     CHECK(e.stats(t0).invalid_requests_10min == 1);
@@ -279,7 +296,10 @@ TEST_CASE("a ban stops all traffic for the cool-down and fails with a distinct e
 
     std::string body;
     headers_type h;
-    SECTION("an HTML 429 without Via") { body = "<html><body>Access denied</body></html>"; }
+    SECTION("an HTML 429 without Via")
+    {
+        body = "<html><body>Access denied</body></html>";
+    }
     SECTION("error code: 1015 as plain text")
     {
         body = "error code: 1015";
@@ -290,7 +310,9 @@ TEST_CASE("a ban stops all traffic for the cool-down and fails with a distinct e
     CHECK(c.error == drl::error::banned);
     CHECK(seen.events.back() == "ban");
     std::vector<std::error_code> failures;
-    e.advance(t0, [&](drl::ticket_id, const drl::acquire_result<clock_type>& r) { failures.push_back(r.error); });
+    e.advance(t0, [&](drl::ticket_id, const drl::acquire_result<clock_type>& r) {
+        failures.push_back(r.error);
+    });
     CHECK(failures == std::vector<std::error_code>{drl::error::banned});
     const auto refused = e.acquire(route_of("GET", "/guilds/1"), t0 + 9min);
     CHECK(refused.error == drl::error::banned);
@@ -316,7 +338,9 @@ TEST_CASE("invalid requests warn at thresholds and stop before Cloudflare's 10,0
     CHECK(e.acquire(route_of("GET", "/guilds/9"), t0 + 10min).granted());
 }
 
-TEST_CASE("5xx answers are retried with exponential backoff and full jitter, up to the maximum of attempts", "[engine]")
+TEST_CASE("5xx answers are retried with exponential backoff and full jitter, up to the maximum of "
+          "attempts",
+          "[engine]")
 {
     engine_type::config_type config;
     config.retry.max_attempts = 3;
@@ -339,7 +363,8 @@ TEST_CASE("5xx answers are retried with exponential backoff and full jitter, up 
     CHECK(c3.error == drl::error::retries_exhausted);
 }
 
-TEST_CASE("a POST that may have reached Discord is not resent unless the caller opts in", "[engine]")
+TEST_CASE("a POST that may have reached Discord is not resent unless the caller opts in",
+          "[engine]")
 {
     engine_type e;
     SECTION("a timeout")
@@ -354,12 +379,14 @@ TEST_CASE("a POST that may have reached Discord is not resent unless the caller 
         drl::request_options<clock_type> options;
         options.resend_non_idempotent = true;
         const auto a = e.acquire(send_message(), t0, options);
-        CHECK(e.complete(a.ticket, drl::transport_error::timeout, t0 + 30s).status == completion_status::retry);
+        CHECK(e.complete(a.ticket, drl::transport_error::timeout, t0 + 30s).status ==
+              completion_status::retry);
     }
     SECTION("a connection that never opened sent nothing")
     {
         const auto a = e.acquire(send_message(), t0);
-        CHECK(e.complete(a.ticket, drl::transport_error::connect_failed, t0).status == completion_status::retry);
+        CHECK(e.complete(a.ticket, drl::transport_error::connect_failed, t0).status ==
+              completion_status::retry);
     }
     SECTION("a 503: Discord did not take it")
     {
@@ -369,11 +396,13 @@ TEST_CASE("a POST that may have reached Discord is not resent unless the caller 
     SECTION("a GET is always safe to resend")
     {
         const auto a = e.acquire(route_of("GET", "/channels/1/messages"), t0);
-        CHECK(e.complete(a.ticket, drl::transport_error::timeout, t0).status == completion_status::retry);
+        CHECK(e.complete(a.ticket, drl::transport_error::timeout, t0).status ==
+              completion_status::retry);
     }
 }
 
-TEST_CASE("when the known wait exceeds the maximum wait the request fails at once with the wait", "[engine]")
+TEST_CASE("when the known wait exceeds the maximum wait the request fails at once with the wait",
+          "[engine]")
 {
     engine_type e;
     const auto a = e.acquire(send_message(), t0);
@@ -406,7 +435,9 @@ TEST_CASE("a waiting request fails when its deadline passes", "[engine]")
     CHECK(failed == std::vector<std::error_code>{drl::error::deadline_exceeded});
 }
 
-TEST_CASE("cancelling a waiting ticket lets the next one move up; cancelling a permit returns its capacity", "[engine]")
+TEST_CASE("cancelling a waiting ticket lets the next one move up; cancelling a permit returns its "
+          "capacity",
+          "[engine]")
 {
     engine_type e;
     const auto probe = e.acquire(send_message(), t0);
@@ -433,7 +464,8 @@ TEST_CASE("a bucket hash that changes moves the route to the new bucket", "[engi
     e.complete(a.ticket, 200, bucket_headers(5, 4, "1", "first"), "{}", t0);
     const auto b = e.acquire(del, t0);
     e.complete(b.ticket, 200, bucket_headers(3, 2, "1", "second"), "{}", t0);
-    CHECK(seen.events.back() == "changed DELETE /channels/{channel_id}/messages/{id} first->second");
+    CHECK(seen.events.back() ==
+          "changed DELETE /channels/{channel_id}/messages/{id} first->second");
     int granted = 0;
     while (e.acquire(del, t0).granted())
         ++granted;
@@ -444,9 +476,12 @@ TEST_CASE("unversioned paths read Retry-After as milliseconds (API v6)", "[engin
 {
     engine_type e;
     const auto a = e.acquire(route_of("GET", "/api/channels/1"), t0);
-    const headers_type h{{"retry-after", "1500"}, {"x-ratelimit-scope", "user"}, {"via", "1.1 google"},
+    const headers_type h{{"retry-after", "1500"},
+                         {"x-ratelimit-scope", "user"},
+                         {"via", "1.1 google"},
                          {"x-ratelimit-remaining", "0"}};
-    const auto c = e.complete(a.ticket, 429, h, R"({"message": "x", "retry_after": 1500, "global": false})", t0);
+    const auto c = e.complete(a.ticket, 429, h,
+                              R"({"message": "x", "retry_after": 1500, "global": false})", t0);
     REQUIRE(c.status == completion_status::retry);
     CHECK(*c.retry_at == t0 + 1500ms);
 }
@@ -476,14 +511,16 @@ TEST_CASE("channel name and topic edits wait out the hidden limit of 2 per 10 mi
     for (int i = 0; i < 2; ++i) {
         const auto a = e.acquire(rename, now);
         REQUIRE(a.granted());
-        e.complete(a.ticket, 200, bucket_headers(10, static_cast<std::uint32_t>(9 - i), "1"), "{}", now);
+        e.complete(a.ticket, 200, bucket_headers(10, static_cast<std::uint32_t>(9 - i), "1"), "{}",
+                   now);
         now += 1s;
     }
     const auto third = e.acquire(rename, now);
     REQUIRE(third.status == acquire_status::waiting);
     CHECK(third.reason == drl::wait_reason::hidden_limit);
     CHECK(*third.retry_at == t0 + 10min);
-    CHECK(e.acquire(route_of("PATCH", "/channels/100"), now).granted()); // an edit without name/topic
+    CHECK(
+        e.acquire(route_of("PATCH", "/channels/100"), now).granted()); // an edit without name/topic
 }
 
 TEST_CASE("idle buckets and hashes are evicted so memory stays bounded", "[engine]")
@@ -494,7 +531,8 @@ TEST_CASE("idle buckets and hashes are evicted so memory stays bounded", "[engin
     config.eviction_interval = 30s;
     engine_type e{config};
     for (int channel = 1; channel <= 40; ++channel) {
-        const auto a = e.acquire(route_of("POST", "/channels/" + std::to_string(channel) + "/messages"), t0);
+        const auto a =
+            e.acquire(route_of("POST", "/channels/" + std::to_string(channel) + "/messages"), t0);
         e.complete(a.ticket, 200, bucket_headers(5, 4, "5"), "{}", t0);
     }
     CHECK(e.stats(t0).buckets == 40);
@@ -543,13 +581,16 @@ TEST_CASE("an unknown ticket is a clear error", "[engine]")
 {
     engine_type e;
     CHECK(e.acquire(drl::ticket_id{12345}, t0).error == drl::error::unknown_permit);
-    CHECK(e.complete(drl::ticket_id{12345}, 200, headers_type{}, "", t0).error == drl::error::unknown_permit);
+    CHECK(e.complete(drl::ticket_id{12345}, 200, headers_type{}, "", t0).error ==
+          drl::error::unknown_permit);
     const auto a = e.acquire(send_message(), t0);
     e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0);
-    CHECK(e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0).error == drl::error::unknown_permit);
+    CHECK(e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0).error ==
+          drl::error::unknown_permit);
 }
 
-TEST_CASE("a known bucket holds one request back for each probe in flight on its major parameter", "[engine]")
+TEST_CASE("a known bucket holds one request back for each probe in flight on its major parameter",
+          "[engine]")
 {
     engine_type e;
     const auto edit = route_of("PATCH", "/channels/100/messages/1");
@@ -578,7 +619,8 @@ TEST_CASE("4xx answers fail at once with their own error and are never retried",
                                                 {400, drl::error::client_error}};
     int guild = 1;
     for (const auto& [status, expected] : cases) {
-        const auto a = e.acquire(route_of("POST", "/webhooks/" + std::to_string(guild++) + "/tok"), t0);
+        const auto a =
+            e.acquire(route_of("POST", "/webhooks/" + std::to_string(guild++) + "/tok"), t0);
         REQUIRE(a.granted());
         const auto c = e.complete(a.ticket, status, headers_type{{"via", "1.1 google"}}, "{}", t0);
         CHECK(c.status == completion_status::failed);
@@ -618,7 +660,8 @@ TEST_CASE("a request granted after waiting is reported as waited, with the reaso
     CHECK(e.stats(t0 + 2s).waited == 1);
 }
 
-TEST_CASE("network errors on idempotent requests are retried until the maximum of attempts", "[engine]")
+TEST_CASE("network errors on idempotent requests are retried until the maximum of attempts",
+          "[engine]")
 {
     engine_type::config_type config;
     config.retry.max_attempts = 2;

@@ -31,7 +31,8 @@ using drl::completion_status;
 
 const time_point t0{};
 
-headers_type bucket_headers(std::uint32_t limit, std::uint32_t remaining, std::string reset_after, std::string hash)
+headers_type bucket_headers(std::uint32_t limit, std::uint32_t remaining, std::string reset_after,
+                            std::string hash)
 {
     return {{"x-ratelimit-limit", std::to_string(limit)},
             {"x-ratelimit-remaining", std::to_string(remaining)},
@@ -67,7 +68,8 @@ struct rng {
     bool chance(unsigned percent) { return percent != 0 && below(100) < percent; }
     duration ms(std::int64_t lo, std::int64_t hi)
     {
-        return std::chrono::milliseconds{lo + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(hi - lo + 1)))};
+        return std::chrono::milliseconds{
+            lo + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(hi - lo + 1)))};
     }
 };
 
@@ -92,16 +94,18 @@ struct workload {
     unsigned majors = 3;
     std::uint32_t global_limit = 50;
     /// One request per route first (major 99, one per second), so that every hash is known: a probe
-    /// into a route whose bucket is unknown may collide with its siblings, which no limiter can know.
+    /// into a route whose bucket is unknown may collide with its siblings, which no limiter can
+    /// know.
     bool warmup = true;
     unsigned cancel_waiting_percent = 0;
     unsigned cancel_granted_percent = 0;
-    unsigned edge_error_percent = 0;    ///< a 503 the server did not count
-    unsigned counted_error_percent = 0; ///< a 500 after the server counted it (only on buckets with a known limit)
+    unsigned edge_error_percent = 0; ///< a 503 the server did not count
+    unsigned counted_error_percent =
+        0; ///< a 500 after the server counted it (only on buckets with a known limit)
     unsigned deadline_percent = 0;
     std::vector<route_spec> routes = default_routes;
-    std::vector<std::uint32_t> limits;        ///< per hash A, B, C
-    std::vector<duration> windows;            ///< per hash A, B, C
+    std::vector<std::uint32_t> limits; ///< per hash A, B, C
+    std::vector<duration> windows;     ///< per hash A, B, C
 };
 
 struct run_result {
@@ -122,7 +126,10 @@ struct run_result {
     }
 };
 
-std::size_t hash_index(const char* h) { return static_cast<std::size_t>(h[0] - 'A'); }
+std::size_t hash_index(const char* h)
+{
+    return static_cast<std::size_t>(h[0] - 'A');
+}
 
 run_result drive(const workload& w, engine_type::config_type cfg = {})
 {
@@ -153,14 +160,16 @@ run_result drive(const workload& w, engine_type::config_type cfg = {})
     for (std::size_t i = 0; i < w.requests; ++i) {
         const std::size_t spec = i < warm ? i : static_cast<std::size_t>(r.below(w.routes.size()));
         const std::uint64_t major = i < warm ? 99 : 1 + r.below(w.majors);
-        reqs.push_back(drl::make_route(w.routes[spec].method,
-                                       "/channels/" + std::to_string(major) + w.routes[spec].suffix));
+        reqs.push_back(drl::make_route(w.routes[spec].method, "/channels/" + std::to_string(major) +
+                                                                  w.routes[spec].suffix));
         spec_of.push_back(spec);
-        const auto spread_ms = std::chrono::duration_cast<std::chrono::milliseconds>(w.spread).count();
-        const time_point at = i < warm ? t0 + std::chrono::seconds{static_cast<std::int64_t>(i)}
-                                       : t0 + std::chrono::seconds{static_cast<std::int64_t>(warm)} +
-                                             std::chrono::milliseconds{static_cast<std::int64_t>(
-                                                 r.below(static_cast<std::uint64_t>(spread_ms + 1)))};
+        const auto spread_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(w.spread).count();
+        const time_point at = i < warm
+                                  ? t0 + std::chrono::seconds{static_cast<std::int64_t>(i)}
+                                  : t0 + std::chrono::seconds{static_cast<std::int64_t>(warm)} +
+                                        std::chrono::milliseconds{static_cast<std::int64_t>(
+                                            r.below(static_cast<std::uint64_t>(spread_ms + 1)))};
         events.emplace(at, event{kind::submit, i, 0, {}});
     }
 
@@ -185,7 +194,8 @@ run_result drive(const workload& w, engine_type::config_type cfg = {})
         }
         state[id] = st::in_flight;
         probe[id] = eng.registry().store().find_route(reqs[req].key) == nullptr;
-        events.emplace(now + r.ms(w.latency_lo_ms, w.latency_hi_ms) / 2, event{kind::arrive, req, id, {}});
+        events.emplace(now + r.ms(w.latency_lo_ms, w.latency_hi_ms) / 2,
+                       event{kind::arrive, req, id, {}});
     };
     auto on_ready = [&](drl::ticket_id id, const drl::acquire_result<clock_type>& res) {
         const auto it = state.find(id);
@@ -225,7 +235,8 @@ run_result drive(const workload& w, engine_type::config_type cfg = {})
                 if (a.granted())
                     on_granted(a.ticket);
                 else if (random_phase && r.chance(w.cancel_waiting_percent))
-                    events.emplace(now + r.ms(0, 2000), event{kind::cancel, ev.request, a.ticket, {}});
+                    events.emplace(now + r.ms(0, 2000),
+                                   event{kind::cancel, ev.request, a.ticket, {}});
                 break;
             }
             case kind::arrive: {
@@ -242,7 +253,8 @@ run_result drive(const workload& w, engine_type::config_type cfg = {})
                 auto reply = server.handle(reqs[ev.request], now);
                 const auto key = std::pair{std::string{spec.hash}, reqs[ev.request].major.id};
                 bool probe_related = probe[ev.ticket];
-                if (const auto it = last_probe_arrival.find(key); it != last_probe_arrival.end() && now - it->second < window)
+                if (const auto it = last_probe_arrival.find(key);
+                    it != last_probe_arrival.end() && now - it->second < window)
                     probe_related = true;
                 if (probe[ev.ticket])
                     last_probe_arrival[key] = now;
@@ -250,7 +262,8 @@ run_result drive(const workload& w, engine_type::config_type cfg = {})
                     ++(probe_related ? out.probe_429 : out.needless_429);
                 if (random_phase && w.counted_error_percent) {
                     const auto* b = eng.registry().find_bucket(
-                        drl::bucket_id{drl::bucket_key_of(*drl::bucket_hash::from(spec.hash)), reqs[ev.request].major, false});
+                        drl::bucket_id{drl::bucket_key_of(*drl::bucket_hash::from(spec.hash)),
+                                       reqs[ev.request].major, false});
                     if (b && b->state.limit() && r.chance(w.counted_error_percent)) {
                         reply.status = 500;
                         reply.headers = via_only;
@@ -262,7 +275,8 @@ run_result drive(const workload& w, engine_type::config_type cfg = {})
                 break;
             }
             case kind::respond: {
-                const auto c = eng.complete(ev.ticket, ev.reply.status, ev.reply.headers, ev.reply.body, now);
+                const auto c =
+                    eng.complete(ev.ticket, ev.reply.status, ev.reply.headers, ev.reply.body, now);
                 if (c.error == drl::make_error_code(drl::error::unknown_permit))
                     ++out.unknown_permits;
                 if (c.status == completion_status::retry)
@@ -323,7 +337,7 @@ workload small_buckets(std::uint64_t seed)
 /// Runs `seeds` workloads made by `make`; returns the first seed that broke a property, if any.
 template <class Make>
 std::optional<std::pair<std::uint64_t, run_result>> first_failure(std::uint64_t seeds, Make make,
-                                                                   engine_type::config_type cfg = {})
+                                                                  engine_type::config_type cfg = {})
 {
     for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
         const auto result = drive(make(seed), cfg);
@@ -338,17 +352,20 @@ void report(const std::optional<std::pair<std::uint64_t, run_result>>& failure)
     if (!failure)
         return;
     const auto& [seed, r] = *failure;
-    UNSCOPED_INFO("seed " << seed << ": needless 429s " << r.needless_429 << ", hung " << r.hung << ", spun "
-                          << r.spun << ", unended " << r.unended << ", double reports " << r.double_reports
-                          << ", unknown permits " << r.unknown_permits << ", global in flight "
-                          << r.global_in_flight_at_end << ", live tickets " << r.live_tickets_at_end);
+    UNSCOPED_INFO("seed " << seed << ": needless 429s " << r.needless_429 << ", hung " << r.hung
+                          << ", spun " << r.spun << ", unended " << r.unended << ", double reports "
+                          << r.double_reports << ", unknown permits " << r.unknown_permits
+                          << ", global in flight " << r.global_in_flight_at_end << ", live tickets "
+                          << r.live_tickets_at_end);
 }
 
 } // namespace
 
-// ---- properties that hold today ------------------------------------------------------------------
+// ---- properties that hold today
+// ------------------------------------------------------------------
 
-TEST_CASE("property: known buckets under jittery latency, cancellations, 503s and deadlines: zero 429s, every ticket ends once",
+TEST_CASE("property: known buckets under jittery latency, cancellations, 503s and deadlines: zero "
+          "429s, every ticket ends once",
           "[engine][property]")
 {
     const auto failure = first_failure(120, [](std::uint64_t seed) {
@@ -377,7 +394,8 @@ TEST_CASE("property: known buckets under jittery latency, cancellations, 503s an
     CHECK_FALSE(failure.has_value());
 }
 
-TEST_CASE("property: a tight global limit with one major and long latency: zero global 429s", "[engine][property]")
+TEST_CASE("property: a tight global limit with one major and long latency: zero global 429s",
+          "[engine][property]")
 {
     const auto failure = first_failure(40, [](std::uint64_t seed) {
         auto w = small_buckets(seed);
@@ -390,10 +408,12 @@ TEST_CASE("property: a tight global limit with one major and long latency: zero 
     CHECK_FALSE(failure.has_value());
 }
 
-// ---- properties that fail today ------------------------------------------------------------------
+// ---- properties that fail today
+// ------------------------------------------------------------------
 
-TEST_CASE("property: routes discovered under load (no warm-up) never spin, hang or get a needless 429",
-          "[engine][property]")
+TEST_CASE(
+    "property: routes discovered under load (no warm-up) never spin, hang or get a needless 429",
+    "[engine][property]")
 {
     const auto failure = first_failure(120, [](std::uint64_t seed) {
         auto w = small_buckets(seed);
@@ -411,7 +431,8 @@ TEST_CASE("property: routes discovered under load (no warm-up) never spin, hang 
     CHECK_FALSE(failure.has_value());
 }
 
-TEST_CASE("property: evicting idle buckets and forgetting route hashes never spins or hangs", "[engine][property]")
+TEST_CASE("property: evicting idle buckets and forgetting route hashes never spins or hangs",
+          "[engine][property]")
 {
     engine_type::config_type cfg;
     cfg.registry.bucket_idle = 200ms;
@@ -430,8 +451,9 @@ TEST_CASE("property: evicting idle buckets and forgetting route hashes never spi
     CHECK_FALSE(failure.has_value());
 }
 
-TEST_CASE("property: a 5xx the server counted never leads to a 429 on a bucket whose limit is known",
-          "[engine][property]")
+TEST_CASE(
+    "property: a 5xx the server counted never leads to a 429 on a bucket whose limit is known",
+    "[engine][property]")
 {
     const auto failure = first_failure(60, [](std::uint64_t seed) {
         auto w = small_buckets(seed);
@@ -442,9 +464,11 @@ TEST_CASE("property: a 5xx the server counted never leads to a 429 on a bucket w
     CHECK_FALSE(failure.has_value());
 }
 
-// ---- minimal regressions ---------------------------------------------------------------------------
+// ---- minimal regressions
+// ---------------------------------------------------------------------------
 
-TEST_CASE("rule: a bucket held back for a probe waits for the probe, it does not ask to be woken at once forever",
+TEST_CASE("rule: a bucket held back for a probe waits for the probe, it does not ask to be woken "
+          "at once forever",
           "[engine]")
 {
     engine_type e;
@@ -452,7 +476,8 @@ TEST_CASE("rule: a bucket held back for a probe waits for the probe, it does not
     const auto unknown = drl::make_route("GET", "/channels/1/pins"); // same major, hash not learned
     const auto first = e.acquire(known, t0);
     REQUIRE(first.granted());
-    e.complete(first.ticket, 200, bucket_headers(1, 0, "0.100", "A"), "{}", t0 + 10ms); // reset at 110 ms
+    e.complete(first.ticket, 200, bucket_headers(1, 0, "0.100", "A"), "{}",
+               t0 + 10ms); // reset at 110 ms
     const auto probe = e.acquire(unknown, t0 + 50ms);
     REQUIRE(probe.granted()); // the probe on channel 1: known buckets of channel 1 hold one back
     const auto waiter = e.acquire(known, t0 + 60ms);
@@ -472,7 +497,8 @@ TEST_CASE("rule: a bucket held back for a probe waits for the probe, it does not
     CHECK(granted_by_advance(e, t0 + 300ms) == std::vector{waiter.ticket});
 }
 
-TEST_CASE("rule: one bucket has one queue: waiters queued before their route's hash was learned do not probe beside it",
+TEST_CASE("rule: one bucket has one queue: waiters queued before their route's hash was learned do "
+          "not probe beside it",
           "[engine]")
 {
     // Discord: until the first response a bucket is unknown, send one request and wait for its
@@ -485,9 +511,9 @@ TEST_CASE("rule: one bucket has one queue: waiters queued before their route's h
     const auto ch1 = drl::make_route("GET", "/channels/1/pins");
     const auto ch2 = drl::make_route("GET", "/channels/2/pins");
 
-    const auto p1 = e.acquire(ch1, t0);     // probe of R on channel 1
-    const auto x = e.acquire(ch2, t0);      // probe of R on channel 2
-    const auto y = e.acquire(ch2, t0);      // waits behind x in R's provisional bucket for channel 2
+    const auto p1 = e.acquire(ch1, t0); // probe of R on channel 1
+    const auto x = e.acquire(ch2, t0);  // probe of R on channel 2
+    const auto y = e.acquire(ch2, t0);  // waits behind x in R's provisional bucket for channel 2
     REQUIRE(p1.granted());
     REQUIRE(x.granted());
     REQUIRE(y.status == acquire_status::waiting);
@@ -512,7 +538,8 @@ TEST_CASE("rule: one bucket has one queue: waiters queued before their route's h
         CHECK(granted.front() == y.ticket);
 }
 
-TEST_CASE("rule: a permit lost to a 5xx just before the window resets is still charged in the next window",
+TEST_CASE("rule: a permit lost to a 5xx just before the window resets is still charged in the next "
+          "window",
           "[engine]")
 {
     // The request reached Discord after Discord's reset (its new window counts it) but its 500 came
@@ -530,7 +557,8 @@ TEST_CASE("rule: a permit lost to a 5xx just before the window resets is still c
 
     const auto lost = e.acquire(route, t0 + 1050ms);
     REQUIRE(lost.granted());
-    reply = server.handle(route, t0 + 1060ms); // counted in the server's new window [1.06 s, 2.06 s)
+    reply =
+        server.handle(route, t0 + 1060ms); // counted in the server's new window [1.06 s, 2.06 s)
     REQUIRE(reply.status == 200);
     const auto c = e.complete(lost.ticket, 500, via_only, "", t0 + 1070ms); // the answer was lost
     REQUIRE(c.status == completion_status::retry);
@@ -554,7 +582,8 @@ TEST_CASE("rule: a permit lost to a 5xx just before the window resets is still c
 TEST_CASE("rule: during a ban nothing is sent, not even the retry of a request that was in flight",
           "[engine]")
 {
-    // README: a Cloudflare 429 stops all traffic for the cool-down; Discord: retrying into a ban extends it.
+    // README: a Cloudflare 429 stops all traffic for the cool-down; Discord: retrying into a ban
+    // extends it.
     engine_type e;
     const auto a = e.acquire(drl::make_route("GET", "/channels/1/messages/5"), t0);
     const auto b = e.acquire(drl::make_route("GET", "/channels/2/messages/5"), t0);
@@ -562,17 +591,19 @@ TEST_CASE("rule: during a ban nothing is sent, not even the retry of a request t
     REQUIRE(a.granted());
     REQUIRE(b.granted());
     REQUIRE(c.granted());
-    const auto ban = e.complete(a.ticket, 429, headers_type{{"retry-after", "60"}}, "error code: 1015", t0 + 10ms);
+    const auto ban = e.complete(a.ticket, 429, headers_type{{"retry-after", "60"}},
+                                "error code: 1015", t0 + 10ms);
     REQUIRE(ban.result == drl::outcome::cloudflare_429);
     REQUIRE(e.banned(t0 + 10ms));
 
     // b was in flight: its 502 comes back after the ban was detected.
     const auto cb = e.complete(b.ticket, 502, via_only, "", t0 + 20ms);
     // c was in flight: a user 429 with Via comes back after the ban was detected.
-    const auto cc = e.complete(c.ticket, 429,
-                               headers_type{{"retry-after", "1"}, {"x-ratelimit-scope", "user"}, {"via", "1.1 google"}},
-                               R"({"message": "You are being rate limited.", "retry_after": 1.0, "global": false})",
-                               t0 + 20ms);
+    const auto cc = e.complete(
+        c.ticket, 429,
+        headers_type{{"retry-after", "1"}, {"x-ratelimit-scope", "user"}, {"via", "1.1 google"}},
+        R"({"message": "You are being rate limited.", "retry_after": 1.0, "global": false})",
+        t0 + 20ms);
     CHECK(cb.status == completion_status::failed);
     CHECK(cc.status == completion_status::failed);
     // Whatever was answered, nothing may be granted while banned.
@@ -583,7 +614,8 @@ TEST_CASE("rule: during a ban nothing is sent, not even the retry of a request t
     CHECK(granted == 0);
 }
 
-TEST_CASE("rule: once invalid requests reach the stop, retries are refused like new requests", "[engine]")
+TEST_CASE("rule: once invalid requests reach the stop, retries are refused like new requests",
+          "[engine]")
 {
     engine_type::config_type config;
     config.invalid_request_stop = 2;
@@ -592,17 +624,22 @@ TEST_CASE("rule: once invalid requests reach the stop, retries are refused like 
     const auto b = e.acquire(drl::make_route("GET", "/channels/2/messages/5"), t0);
     REQUIRE(a.granted());
     REQUIRE(b.granted());
-    const headers_type user_429{{"retry-after", "1"}, {"x-ratelimit-scope", "user"}, {"via", "1.1 google"}};
-    const std::string body = R"({"message": "You are being rate limited.", "retry_after": 1.0, "global": false})";
-    e.complete(a.ticket, 403, via_only, "{}", t0 + 10ms); // invalid #1
+    const headers_type user_429{
+        {"retry-after", "1"}, {"x-ratelimit-scope", "user"}, {"via", "1.1 google"}};
+    const std::string body =
+        R"({"message": "You are being rate limited.", "retry_after": 1.0, "global": false})";
+    e.complete(a.ticket, 403, via_only, "{}", t0 + 10ms);                 // invalid #1
     const auto cb = e.complete(b.ticket, 429, user_429, body, t0 + 10ms); // invalid #2: the stop
-    REQUIRE(e.acquire(drl::make_route("GET", "/channels/9/messages/5"), t0 + 10ms).status == acquire_status::failed);
+    REQUIRE(e.acquire(drl::make_route("GET", "/channels/9/messages/5"), t0 + 10ms).status ==
+            acquire_status::failed);
     CHECK(cb.status == completion_status::failed); // today: retry at +1 s
-    CHECK(granted_by_advance(e, t0 + 2s).empty()); // today: b is granted again, a 3rd invalid request
+    CHECK(
+        granted_by_advance(e, t0 + 2s).empty()); // today: b is granted again, a 3rd invalid request
 }
 
-TEST_CASE("rule: when a route's hash changes, its other permits in flight count against the new bucket",
-          "[engine]")
+TEST_CASE(
+    "rule: when a route's hash changes, its other permits in flight count against the new bucket",
+    "[engine]")
 {
     // Discord: the hash of a route can change at run time. The server counts the in-flight requests
     // of the route in the new bucket; the engine must not hand out that capacity twice.

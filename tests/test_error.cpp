@@ -4,7 +4,8 @@
 
 #include <string>
 
-TEST_CASE("library errors are std::error_codes of their own category with clear messages", "[error]")
+TEST_CASE("library errors are std::error_codes of their own category with clear messages",
+          "[error]")
 {
     const std::error_code ec = discord_ratelimit::error::banned;
     CHECK(ec.category().name() == std::string{"discord_ratelimit"});
@@ -12,6 +13,6 @@ TEST_CASE("library errors are std::error_codes of their own category with clear 
     CHECK(ec == discord_ratelimit::error::banned);
     CHECK(ec != discord_ratelimit::error::rate_limited);
     for (int value = 1; value <= static_cast<int>(discord_ratelimit::error::shut_down); ++value)
-        CHECK(discord_ratelimit::make_error_code(static_cast<discord_ratelimit::error>(value)).message() !=
-              "unknown discord_ratelimit error");
+        CHECK(discord_ratelimit::make_error_code(static_cast<discord_ratelimit::error>(value))
+                  .message() != "unknown discord_ratelimit error");
 }

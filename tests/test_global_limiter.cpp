@@ -38,13 +38,15 @@ TEST_CASE("a request holds its global slot until one second after its response",
     CHECK(g.may_send(t0 + 1300ms));
 }
 
-TEST_CASE("no rolling second of arrivals holds more than the limit whatever the latency", "[global]")
+TEST_CASE("no rolling second of arrivals holds more than the limit whatever the latency",
+          "[global]")
 {
     // Requests sent as soon as allowed, each with its own latency; arrival lies between send and
     // response. Count the worst rolling second of arrivals at the server.
     limiter g{5};
     std::vector<manual_clock::time_point> arrivals;
-    std::vector<std::pair<manual_clock::time_point, manual_clock::time_point>> in_flight; // response, arrival
+    std::vector<std::pair<manual_clock::time_point, manual_clock::time_point>>
+        in_flight; // response, arrival
     auto now = t0;
     const std::chrono::milliseconds latencies[] = {10ms, 400ms, 900ms, 30ms, 1500ms, 5ms, 700ms};
     std::size_t n = 0;

@@ -14,7 +14,7 @@ TEST_CASE("invalid requests are counted over a sliding 10 minutes", "[invalid]")
     for (int i = 0; i < 10; ++i)
         tracker.record(t0 + std::chrono::seconds{i * 60});
     CHECK(tracker.count(t0 + 9min) == 10);
-    CHECK(tracker.count(t0 + 10min) == 9);  // the one of second 0 left
+    CHECK(tracker.count(t0 + 10min) == 9); // the one of second 0 left
     CHECK(tracker.count(t0 + 14min + 30s) == 5);
     CHECK(tracker.count(t0 + 2h) == 0);
 }

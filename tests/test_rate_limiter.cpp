@@ -43,7 +43,9 @@ headers_type bucket_headers(std::uint32_t limit, std::uint32_t remaining, std::s
             {"via", "1.1 google"}};
 }
 
-const auto send_message = [] { return drl::make_route("POST", "/channels/100/messages"); };
+const auto send_message = [] {
+    return drl::make_route("POST", "/channels/100/messages");
+};
 
 /// A recorded completion of async_acquire.
 struct outcome {
@@ -154,7 +156,8 @@ TEST_CASE("async_acquire works in a coroutine with use_awaitable", "[asio]")
                 sent.push_back(vclock::now());
                 limiter.complete(p, 200, bucket_headers(1, 0, "5"), "{}");
             }
-            auto [ec, p] = co_await limiter.async_acquire(send_message(), asio::as_tuple(asio::use_awaitable));
+            auto [ec, p] =
+                co_await limiter.async_acquire(send_message(), asio::as_tuple(asio::use_awaitable));
             CHECK_FALSE(ec);
             limiter.cancel(p);
         },
@@ -166,7 +169,8 @@ TEST_CASE("async_acquire works in a coroutine with use_awaitable", "[asio]")
     CHECK(sent[2] == vclock::time_point{} + 10s);
 }
 
-TEST_CASE("a cancelled wait completes with operation_aborted at once and the next waiter moves up", "[asio]")
+TEST_CASE("a cancelled wait completes with operation_aborted at once and the next waiter moves up",
+          "[asio]")
 {
     fresh_clock c;
     asio::io_context ctx;
@@ -175,7 +179,8 @@ TEST_CASE("a cancelled wait completes with operation_aborted at once and the nex
     asio::cancellation_signal signal;
     outcome cancelled;
     outcome next;
-    limiter.async_acquire(send_message(), asio::bind_cancellation_slot(signal.slot(), record(cancelled)));
+    limiter.async_acquire(send_message(),
+                          asio::bind_cancellation_slot(signal.slot(), record(cancelled)));
     limiter.async_acquire(send_message(), record(next));
     ctx.poll();
     ctx.restart();
@@ -201,10 +206,12 @@ TEST_CASE("partial cancellation also ends a wait on the global limit", "[asio]")
     limiter_type limiter{ctx.get_executor(), config};
     std::vector<outcome> first(2);
     for (int i = 0; i < 2; ++i)
-        limiter.async_acquire(drl::make_route("GET", "/guilds/" + std::to_string(i + 1)), record(first[static_cast<std::size_t>(i)]));
+        limiter.async_acquire(drl::make_route("GET", "/guilds/" + std::to_string(i + 1)),
+                              record(first[static_cast<std::size_t>(i)]));
     asio::cancellation_signal signal;
     outcome waiting;
-    limiter.async_acquire(drl::make_route("GET", "/guilds/99"), asio::bind_cancellation_slot(signal.slot(), record(waiting)));
+    limiter.async_acquire(drl::make_route("GET", "/guilds/99"),
+                          asio::bind_cancellation_slot(signal.slot(), record(waiting)));
     ctx.poll();
     ctx.restart();
     CHECK_FALSE(waiting.done);
@@ -237,7 +244,8 @@ TEST_CASE("a retry waiting for its backoff can be cancelled", "[asio]")
     }
 }
 
-TEST_CASE("shutdown completes every waiter with shut_down; later acquisitions fail at once", "[asio]")
+TEST_CASE("shutdown completes every waiter with shut_down; later acquisitions fail at once",
+          "[asio]")
 {
     fresh_clock c;
     asio::io_context ctx;
@@ -278,7 +286,8 @@ TEST_CASE("destroying the limiter completes its waiters; nothing hangs", "[asio]
     CHECK(vclock::now() == vclock::time_point{}); // its timer was cancelled, not waited out
 }
 
-TEST_CASE("waiters of one bucket are granted in FIFO order; other buckets never wait for them", "[asio]")
+TEST_CASE("waiters of one bucket are granted in FIFO order; other buckets never wait for them",
+          "[asio]")
 {
     fresh_clock c;
     asio::io_context ctx;
@@ -318,12 +327,14 @@ TEST_CASE("many threads acquire and complete at once", "[asio][threads]")
         clients.emplace_back([&, t] {
             for (int i = 0; i < 50; ++i) {
                 // Distinct channels: every first request on a route is granted without waiting.
-                const auto r = drl::make_route("GET", "/channels/" + std::to_string(1000 * (t + 1) + i));
+                const auto r =
+                    drl::make_route("GET", "/channels/" + std::to_string(1000 * (t + 1) + i));
                 auto p = limiter.async_acquire(r, asio::use_future).get();
-                limiter.complete(p, 200, headers_type{{"x-ratelimit-limit", "5"},
-                                                      {"x-ratelimit-remaining", "4"},
-                                                      {"x-ratelimit-reset-after", "1"},
-                                                      {"x-ratelimit-bucket", "b"}},
+                limiter.complete(p, 200,
+                                 headers_type{{"x-ratelimit-limit", "5"},
+                                              {"x-ratelimit-remaining", "4"},
+                                              {"x-ratelimit-reset-after", "1"},
+                                              {"x-ratelimit-bucket", "b"}},
                                  "{}");
                 ++done;
             }

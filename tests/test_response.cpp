@@ -16,7 +16,8 @@ drl::outcome classify(int status, headers_type h, std::string_view body = "{}")
 {
     return drl::classify(drl::response::parse(status, h, body));
 }
-const std::string rate_limited_body = R"({"message": "You are being rate limited.", "retry_after": 64.57, "global": false})";
+const std::string rate_limited_body =
+    R"({"message": "You are being rate limited.", "retry_after": 64.57, "global": false})";
 } // namespace
 
 TEST_CASE("outcomes are classified from status, scope, remaining, Via and body", "[response]")
@@ -29,39 +30,52 @@ TEST_CASE("outcomes are classified from status, scope, remaining, Via and body",
     CHECK(classify(404, {}) == drl::outcome::not_found);
     CHECK(classify(400, {}) == drl::outcome::client_error);
     CHECK(classify(502, {}) == drl::outcome::server_error);
-    CHECK(classify(429, {via, {"x-ratelimit-scope", "user"}, {"x-ratelimit-remaining", "0"}}, rate_limited_body) ==
-          drl::outcome::user_429);
-    CHECK(classify(429, {via, {"x-ratelimit-global", "true"}}, rate_limited_body) == drl::outcome::global_429);
-    CHECK(classify(429, {via}, R"({"message": "m", "retry_after": 1, "global": true})") == drl::outcome::global_429);
-    CHECK(classify(429, {via, {"x-ratelimit-scope", "shared"}, {"x-ratelimit-remaining", "9"}}, rate_limited_body) ==
-          drl::outcome::shared_429);
-    CHECK(classify(429, {via, {"x-ratelimit-remaining", "3"}}, rate_limited_body) == drl::outcome::sublimit_429);
+    CHECK(classify(429, {via, {"x-ratelimit-scope", "user"}, {"x-ratelimit-remaining", "0"}},
+                   rate_limited_body) == drl::outcome::user_429);
+    CHECK(classify(429, {via, {"x-ratelimit-global", "true"}}, rate_limited_body) ==
+          drl::outcome::global_429);
+    CHECK(classify(429, {via}, R"({"message": "m", "retry_after": 1, "global": true})") ==
+          drl::outcome::global_429);
+    CHECK(classify(429, {via, {"x-ratelimit-scope", "shared"}, {"x-ratelimit-remaining", "9"}},
+                   rate_limited_body) == drl::outcome::shared_429);
+    CHECK(classify(429, {via, {"x-ratelimit-remaining", "3"}}, rate_limited_body) ==
+          drl::outcome::sublimit_429);
 }
 
 TEST_CASE("a 429 without Via, or whose body is not Discord's JSON, is Cloudflare's", "[response]")
 {
     const std::pair<std::string, std::string> via{"via", "1.1 google"};
-    CHECK(classify(429, {{"x-ratelimit-scope", "user"}}, rate_limited_body) == drl::outcome::cloudflare_429);
-    CHECK(classify(429, {via}, "<!DOCTYPE html><html>blocked</html>") == drl::outcome::cloudflare_429);
-    CHECK(classify(429, {via}, "error code: 1015") == drl::outcome::cloudflare_429);
-    CHECK(classify(429, {via}, R"({"code": 0, "message": "You are being blocked from accessing our API temporarily due to exceeding our rate limits frequently."})") ==
+    CHECK(classify(429, {{"x-ratelimit-scope", "user"}}, rate_limited_body) ==
           drl::outcome::cloudflare_429);
+    CHECK(classify(429, {via}, "<!DOCTYPE html><html>blocked</html>") ==
+          drl::outcome::cloudflare_429);
+    CHECK(classify(429, {via}, "error code: 1015") == drl::outcome::cloudflare_429);
+    CHECK(
+        classify(
+            429, {via},
+            R"({"code": 0, "message": "You are being blocked from accessing our API temporarily due to exceeding our rate limits frequently."})") ==
+        drl::outcome::cloudflare_429);
 }
 
 TEST_CASE("a truncated or empty 429 body with Via is Discord's: the headers decide", "[response]")
 {
     const std::pair<std::string, std::string> via{"via", "1.1 google"};
-    CHECK(classify(429, {via}, R"({"message": "You are being rate limited.", "retry_af)") == drl::outcome::user_429);
+    CHECK(classify(429, {via}, R"({"message": "You are being rate limited.", "retry_af)") ==
+          drl::outcome::user_429);
     CHECK(classify(429, {via, {"x-ratelimit-global", "true"}}, "") == drl::outcome::global_429);
     CHECK(classify(429, {}, "") == drl::outcome::cloudflare_429);
-    CHECK(drl::classify(drl::response::parse(429, headers_type{}, rate_limited_body), false) == drl::outcome::user_429);
+    CHECK(drl::classify(drl::response::parse(429, headers_type{}, rate_limited_body), false) ==
+          drl::outcome::user_429);
 }
 
 TEST_CASE("transport failures are classified apart from HTTP answers", "[response]")
 {
-    CHECK(drl::classify(drl::response::failed(drl::transport_error::timeout)) == drl::outcome::timeout);
-    CHECK(drl::classify(drl::response::failed(drl::transport_error::network)) == drl::outcome::network_error);
-    CHECK(drl::classify(drl::response::failed(drl::transport_error::connect_failed)) == drl::outcome::network_error);
+    CHECK(drl::classify(drl::response::failed(drl::transport_error::timeout)) ==
+          drl::outcome::timeout);
+    CHECK(drl::classify(drl::response::failed(drl::transport_error::network)) ==
+          drl::outcome::network_error);
+    CHECK(drl::classify(drl::response::failed(drl::transport_error::connect_failed)) ==
+          drl::outcome::network_error);
 }
 
 TEST_CASE("Retry-After prefers the body's float to the rounded header", "[response]")
@@ -69,9 +83,13 @@ TEST_CASE("Retry-After prefers the body's float to the rounded header", "[respon
     const headers_type h{{"retry-after", "65"}, {"via", "1.1 google"}};
     CHECK(drl::retry_after(drl::response::parse(429, h, rate_limited_body)) == 64570ms);
     CHECK(drl::retry_after(drl::response::parse(429, h, "error code: 1015")) == 65s);
-    CHECK(drl::retry_after(drl::response::parse(429, headers_type{{"x-ratelimit-reset-after", "2.5"}}, "")) == 2500ms);
-    CHECK_FALSE(drl::retry_after(drl::response::parse(429, headers_type{{"retry-after", "nan"}}, "")).has_value());
-    CHECK(drl::retry_after(drl::response::parse(429, h, R"({"message": "m", "retry_after": 1500})", true)) == 1500ms);
+    CHECK(drl::retry_after(drl::response::parse(
+              429, headers_type{{"x-ratelimit-reset-after", "2.5"}}, "")) == 2500ms);
+    CHECK_FALSE(
+        drl::retry_after(drl::response::parse(429, headers_type{{"retry-after", "nan"}}, ""))
+            .has_value());
+    CHECK(drl::retry_after(drl::response::parse(429, h, R"({"message": "m", "retry_after": 1500})",
+                                                true)) == 1500ms);
 }
 
 TEST_CASE("only 401, 403 and non-shared 429s count as invalid requests", "[response]")

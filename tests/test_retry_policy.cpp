@@ -37,15 +37,18 @@ TEST_CASE("full jitter draws uniformly within [0, ceiling]", "[retry]")
     CHECK(jitter.uniform(-5s) == 0s);
 }
 
-TEST_CASE("a failed POST may have reached Discord unless nothing was sent or Discord said 503", "[retry]")
+TEST_CASE("a failed POST may have reached Discord unless nothing was sent or Discord said 503",
+          "[retry]")
 {
     using drl::outcome;
     using drl::response;
     using drl::transport_error;
-    CHECK(drl::retry_policy::may_have_arrived(response::failed(transport_error::timeout), outcome::timeout));
-    CHECK(drl::retry_policy::may_have_arrived(response::failed(transport_error::network), outcome::network_error));
-    CHECK_FALSE(drl::retry_policy::may_have_arrived(response::failed(transport_error::connect_failed),
-                                                    outcome::network_error));
+    CHECK(drl::retry_policy::may_have_arrived(response::failed(transport_error::timeout),
+                                              outcome::timeout));
+    CHECK(drl::retry_policy::may_have_arrived(response::failed(transport_error::network),
+                                              outcome::network_error));
+    CHECK_FALSE(drl::retry_policy::may_have_arrived(
+        response::failed(transport_error::connect_failed), outcome::network_error));
     response r;
     r.status = 503;
     CHECK_FALSE(drl::retry_policy::may_have_arrived(r, outcome::server_error));

@@ -23,20 +23,25 @@ namespace {
 const time_point t0{};
 
 /// Every request submitted at t0; checks that nothing hung.
-drl::testing::simulation_result<clock_type> run(engine_type& engine, server_type& server,
-                                                const std::vector<drl::route>& requests,
-                                                const std::function<clock_type::duration(std::size_t)>& latency)
+drl::testing::simulation_result<clock_type>
+run(engine_type& engine, server_type& server, const std::vector<drl::route>& requests,
+    const std::function<clock_type::duration(std::size_t)>& latency)
 {
     auto result = drl::testing::simulate(engine, server, requests, t0, latency);
     REQUIRE_FALSE(result.hung);
     return result;
 }
 
-drl::route route_of(std::string_view method, const std::string& path) { return drl::make_route(method, path); }
+drl::route route_of(std::string_view method, const std::string& path)
+{
+    return drl::make_route(method, path);
+}
 
 auto fixed(clock_type::duration d)
 {
-    return [d](std::size_t) { return d; };
+    return [d](std::size_t) {
+        return d;
+    };
 }
 
 /// 20 ms to 400 ms, deterministic.
@@ -52,8 +57,10 @@ server_type::config server_config()
     c.routes["POST /channels/{channel_id}/messages"] = {"messages", 5, 5s};
     c.routes["PATCH /channels/{channel_id}/messages/{id}"] = {"edits", 5, 5s};
     c.routes["DELETE /channels/{channel_id}/messages/{id}"] = {"edits", 5, 5s};
-    c.routes["PUT|DELETE /channels/{channel_id}/messages/{id}/reactions/{emoji}/{user}"] = {"reactions", 1, 250ms};
-    c.routes["POST /interactions/{interaction_id}/{interaction_token}/callback"] = {"callback", 5, 1s};
+    c.routes["PUT|DELETE /channels/{channel_id}/messages/{id}/reactions/{emoji}/{user}"] = {
+        "reactions", 1, 250ms};
+    c.routes["POST /interactions/{interaction_id}/{interaction_token}/callback"] = {"callback", 5,
+                                                                                    1s};
     c.default_rule = {"", 5, 5s};
     return c;
 }
@@ -100,7 +107,8 @@ TEST_CASE("scenario: two routes sharing a hash share one limit with zero 429s", 
     CHECK(result.last_response == t0 + 15s);
 }
 
-TEST_CASE("scenario: a global-bound fan-out uses the full burst each second with zero 429s", "[scenario]")
+TEST_CASE("scenario: a global-bound fan-out uses the full burst each second with zero 429s",
+          "[scenario]")
 {
     server_type server{server_config()};
     engine_type engine;
@@ -122,15 +130,23 @@ TEST_CASE("scenario: a mixed workload under jittery latency earns zero 429s", "[
         const std::string channel = std::to_string(1 + i % 40);
         switch (i % 5) {
         case 0: requests.push_back(route_of("POST", "/channels/" + channel + "/messages")); break;
-        case 1: requests.push_back(route_of("PATCH", "/channels/" + channel + "/messages/" + std::to_string(5000 + i))); break;
-        case 2: requests.push_back(route_of("DELETE", "/channels/" + channel + "/messages/" + std::to_string(6000 + i))); break;
+        case 1:
+            requests.push_back(route_of("PATCH", "/channels/" + channel + "/messages/" +
+                                                     std::to_string(5000 + i)));
+            break;
+        case 2:
+            requests.push_back(route_of("DELETE", "/channels/" + channel + "/messages/" +
+                                                      std::to_string(6000 + i)));
+            break;
         case 3:
-            requests.push_back(route_of(i % 2 ? "PUT" : "DELETE",
-                                        "/channels/" + channel + "/messages/77/reactions/%F0%9F%91%8D/@me"));
+            requests.push_back(
+                route_of(i % 2 ? "PUT" : "DELETE",
+                         "/channels/" + channel + "/messages/77/reactions/%F0%9F%91%8D/@me"));
             break;
         default:
             requests.push_back(route_of("POST", "/interactions/" + std::to_string(9000 + i) +
-                                                    "/aW50ZXJhY3Rpb246token" + std::to_string(i) + "/callback"));
+                                                    "/aW50ZXJhY3Rpb246token" + std::to_string(i) +
+                                                    "/callback"));
         }
     }
     const auto result = run(engine, server, requests, jittery);

@@ -31,7 +31,8 @@ using timer_type = drl::waitable_timer_for<vclock>;
 
 const std::pair<std::string, std::string> via{"via", "1.1 google"};
 
-drl::http_response reply(int status, std::vector<std::pair<std::string, std::string>> headers, std::string body = "{}")
+drl::http_response reply(int status, std::vector<std::pair<std::string, std::string>> headers,
+                         std::string body = "{}")
 {
     headers.push_back(via);
     return {status, std::move(headers), std::move(body)};
@@ -55,9 +56,10 @@ struct scripted_send {
         auto timer = std::make_shared<timer_type>(ctx, 100ms);
         step next = script->front();
         script->pop_front();
-        timer->async_wait([timer, next, h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
-            std::move(h)(next.ec, next.res);
-        });
+        timer->async_wait(
+            [timer, next, h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
+                std::move(h)(next.ec, next.res);
+            });
     }
 };
 
@@ -66,8 +68,10 @@ struct fixture {
     ~fixture() { vclock::reset(); }
     asio::io_context ctx;
     limiter_type limiter{ctx.get_executor()};
-    std::shared_ptr<std::deque<scripted_send::step>> script = std::make_shared<std::deque<scripted_send::step>>();
-    std::shared_ptr<std::vector<vclock::time_point>> attempts = std::make_shared<std::vector<vclock::time_point>>();
+    std::shared_ptr<std::deque<scripted_send::step>> script =
+        std::make_shared<std::deque<scripted_send::step>>();
+    std::shared_ptr<std::vector<vclock::time_point>> attempts =
+        std::make_shared<std::vector<vclock::time_point>>();
     boost::system::error_code ec;
     drl::http_response res;
     bool done = false;
@@ -82,20 +86,30 @@ struct fixture {
                         });
         drl::run_virtual<vclock>(ctx);
     }
-    std::chrono::nanoseconds attempt_at(std::size_t i) const { return (*attempts)[i].time_since_epoch(); }
+    std::chrono::nanoseconds attempt_at(std::size_t i) const
+    {
+        return (*attempts)[i].time_since_epoch();
+    }
 };
 
-const auto ok = [] { return reply(200, {{"x-ratelimit-limit", "5"}, {"x-ratelimit-remaining", "4"},
-                                        {"x-ratelimit-reset-after", "5"}, {"x-ratelimit-bucket", "b"}}); };
+const auto ok = [] {
+    return reply(200, {{"x-ratelimit-limit", "5"},
+                       {"x-ratelimit-remaining", "4"},
+                       {"x-ratelimit-reset-after", "5"},
+                       {"x-ratelimit-bucket", "b"}});
+};
 
 } // namespace
 
 TEST_CASE("async_send retries a user 429 after its retry_after", "[send]")
 {
     fixture f;
-    f.script->push_back({{}, reply(429, {{"x-ratelimit-scope", "user"}, {"x-ratelimit-remaining", "0"},
-                                         {"retry-after", "3"}},
-                                   R"({"message": "You are being rate limited.", "retry_after": 2.5, "global": false})")});
+    f.script->push_back(
+        {{},
+         reply(
+             429,
+             {{"x-ratelimit-scope", "user"}, {"x-ratelimit-remaining", "0"}, {"retry-after", "3"}},
+             R"({"message": "You are being rate limited.", "retry_after": 2.5, "global": false})")});
     f.script->push_back({{}, ok()});
     f.run(drl::make_route("POST", "/channels/1/messages"));
     CHECK(f.done);
@@ -108,9 +122,14 @@ TEST_CASE("async_send retries a user 429 after its retry_after", "[send]")
 TEST_CASE("async_send waits out a global 429", "[send]")
 {
     fixture f;
-    f.script->push_back({{}, reply(429, {{"x-ratelimit-global", "true"}, {"x-ratelimit-scope", "global"},
-                                         {"retry-after", "1"}},
-                                   R"({"global": true, "message": "You are being rate limited.", "retry_after": 0.661})")});
+    f.script->push_back(
+        {{},
+         reply(
+             429,
+             {{"x-ratelimit-global", "true"},
+              {"x-ratelimit-scope", "global"},
+              {"retry-after", "1"}},
+             R"({"global": true, "message": "You are being rate limited.", "retry_after": 0.661})")});
     f.script->push_back({{}, ok()});
     f.run(drl::make_route("GET", "/guilds/1"));
     CHECK_FALSE(f.ec);
@@ -121,10 +140,16 @@ TEST_CASE("async_send waits out a global 429", "[send]")
 TEST_CASE("async_send waits out a shared 429 without counting it invalid", "[send]")
 {
     fixture f;
-    f.script->push_back({{}, reply(429, {{"x-ratelimit-scope", "shared"}, {"x-ratelimit-limit", "10"},
-                                         {"x-ratelimit-remaining", "9"}, {"x-ratelimit-reset-after", "64.57"},
-                                         {"retry-after", "2"}},
-                                   R"({"message": "The resource is being rate limited.", "retry_after": 1.5, "global": false})")});
+    f.script->push_back(
+        {{},
+         reply(
+             429,
+             {{"x-ratelimit-scope", "shared"},
+              {"x-ratelimit-limit", "10"},
+              {"x-ratelimit-remaining", "9"},
+              {"x-ratelimit-reset-after", "64.57"},
+              {"retry-after", "2"}},
+             R"({"message": "The resource is being rate limited.", "retry_after": 1.5, "global": false})")});
     f.script->push_back({{}, ok()});
     f.run(drl::make_route("POST", "/channels/1/messages"));
     CHECK_FALSE(f.ec);
@@ -172,23 +197,29 @@ TEST_CASE("async_send fails a 404 at once", "[send]")
     CHECK(f.res.status == 404);
 }
 
-TEST_CASE("cancelling async_send while it waits for a permit ends it with operation_aborted", "[send]")
+TEST_CASE("cancelling async_send while it waits for a permit ends it with operation_aborted",
+          "[send]")
 {
     fixture f;
-    f.script->push_back({{}, reply(200, {{"x-ratelimit-limit", "1"}, {"x-ratelimit-remaining", "0"},
-                                         {"x-ratelimit-reset-after", "60"}, {"x-ratelimit-bucket", "b"}})});
+    f.script->push_back({{},
+                         reply(200, {{"x-ratelimit-limit", "1"},
+                                     {"x-ratelimit-remaining", "0"},
+                                     {"x-ratelimit-reset-after", "60"},
+                                     {"x-ratelimit-bucket", "b"}})});
     f.run(drl::make_route("POST", "/channels/1/messages"));
     REQUIRE_FALSE(f.ec);
     asio::cancellation_signal signal;
     bool done = false;
     boost::system::error_code ec;
     vclock::time_point ended{};
-    drl::async_send(f.limiter, drl::make_route("POST", "/channels/1/messages"), scripted_send{f.ctx, f.script, f.attempts},
-                    asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code e, drl::http_response) {
-                        done = true;
-                        ec = e;
-                        ended = vclock::now();
-                    }));
+    drl::async_send(f.limiter, drl::make_route("POST", "/channels/1/messages"),
+                    scripted_send{f.ctx, f.script, f.attempts},
+                    asio::bind_cancellation_slot(
+                        signal.slot(), [&](boost::system::error_code e, drl::http_response) {
+                            done = true;
+                            ec = e;
+                            ended = vclock::now();
+                        }));
     f.ctx.restart();
     f.ctx.poll();
     CHECK_FALSE(done);

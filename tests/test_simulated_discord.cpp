@@ -19,7 +19,8 @@ std::string header(const server_type::reply& r, std::string_view name)
 }
 } // namespace
 
-TEST_CASE("the simulated Discord enforces fixed windows per bucket and major parameter", "[simulated]")
+TEST_CASE("the simulated Discord enforces fixed windows per bucket and major parameter",
+          "[simulated]")
 {
     server_type::config c;
     c.routes["POST /channels/{channel_id}/messages"] = {"messages", 2, 5s};
@@ -50,7 +51,10 @@ TEST_CASE("the simulated Discord checks the global limit over every rolling wind
     const auto third = server.handle(drl::make_route("GET", "/channels/3"), t0 + 1500ms);
     CHECK(third.status == 429); // a fixed window anchored at 0 would have let it through
     CHECK(header(third, "x-ratelimit-global") == "true");
-    CHECK(server.handle(drl::make_route("POST", "/interactions/1/aW50ZXJhY3Rpb246x/callback"), t0 + 1500ms).status == 200);
+    CHECK(server
+              .handle(drl::make_route("POST", "/interactions/1/aW50ZXJhY3Rpb246x/callback"),
+                      t0 + 1500ms)
+              .status == 200);
 }
 
 TEST_CASE("decimal seconds are printed with milliseconds, rounded up", "[simulated]")

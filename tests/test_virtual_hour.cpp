@@ -47,18 +47,22 @@ std::vector<planned> workload()
     };
     for (int channel = 1; channel <= 1000; ++channel)
         for (int i = 0; i < 3; ++i)
-            plan.push_back({std::chrono::seconds{next() % 3600},
-                            drl::make_route("POST", "/channels/" + std::to_string(channel) + "/messages")});
+            plan.push_back(
+                {std::chrono::seconds{next() % 3600},
+                 drl::make_route("POST", "/channels/" + std::to_string(channel) + "/messages")});
     for (int channel = 1; channel <= 20; ++channel) {
         const auto burst = std::chrono::seconds{next() % 3500};
         for (int i = 0; i < 30; ++i) {
-            plan.push_back({burst, drl::make_route("POST", "/channels/" + std::to_string(channel) + "/messages")});
-            plan.push_back({burst, drl::make_route("PUT", "/channels/" + std::to_string(channel) +
-                                                               "/messages/" + std::to_string(5000 + i) +
-                                                               "/reactions/%F0%9F%91%8D/@me")});
+            plan.push_back({burst, drl::make_route("POST", "/channels/" + std::to_string(channel) +
+                                                               "/messages")});
+            plan.push_back(
+                {burst, drl::make_route("PUT", "/channels/" + std::to_string(channel) +
+                                                   "/messages/" + std::to_string(5000 + i) +
+                                                   "/reactions/%F0%9F%91%8D/@me")});
         }
     }
-    std::stable_sort(plan.begin(), plan.end(), [](const planned& a, const planned& b) { return a.at < b.at; });
+    std::stable_sort(plan.begin(), plan.end(),
+                     [](const planned& a, const planned& b) { return a.at < b.at; });
     return plan;
 }
 
@@ -69,7 +73,8 @@ TEST_CASE("an hour of a 1,000-channel bot on virtual time earns zero 429s", "[as
     vclock::reset();
     server_type::config discord;
     discord.routes["POST /channels/{channel_id}/messages"] = {"messages", 5, 5s};
-    discord.routes["PUT|DELETE /channels/{channel_id}/messages/{id}/reactions/{emoji}/{user}"] = {"reactions", 1, 250ms};
+    discord.routes["PUT|DELETE /channels/{channel_id}/messages/{id}/reactions/{emoji}/{user}"] = {
+        "reactions", 1, 250ms};
     server_type server{discord};
     asio::io_context ctx;
     drl::basic_rate_limiter<vclock> limiter{ctx.get_executor()};
@@ -80,9 +85,11 @@ TEST_CASE("an hour of a 1,000-channel bot on virtual time earns zero 429s", "[as
     auto send_to_server = [&](const drl::route& r) {
         return [&ctx, &server, r](auto handler) {
             const auto reply = server.handle(r, vclock::now());
-            asio::post(ctx, [h = std::move(handler), res = drl::http_response{reply.status, reply.headers, reply.body}]() mutable {
-                std::move(h)(boost::system::error_code{}, std::move(res));
-            });
+            asio::post(
+                ctx, [h = std::move(handler),
+                      res = drl::http_response{reply.status, reply.headers, reply.body}]() mutable {
+                    std::move(h)(boost::system::error_code{}, std::move(res));
+                });
         };
     };
     asio::co_spawn(
@@ -95,7 +102,9 @@ TEST_CASE("an hour of a 1,000-channel bot on virtual time earns zero 429s", "[as
                     co_await timer.async_wait(asio::use_awaitable);
                 }
                 drl::async_send(limiter, item.r, send_to_server(item.r),
-                                [&](boost::system::error_code ec, drl::http_response) { ec ? ++failed : ++succeeded; });
+                                [&](boost::system::error_code ec, drl::http_response) {
+                                    ec ? ++failed : ++succeeded;
+                                });
             }
         },
         asio::detached);

@@ -58,9 +58,9 @@ struct bucket_entry {
     std::uint32_t queue_tail = no_ticket;
     std::uint32_t queued = 0;
     typename Clock::time_point wake_at{}; ///< a timer to look at the queue again is pending then
-    bool dirty = false;          ///< the engine must look at its queue again
-    bool waiting_global = false; ///< its queue waits for a global slot
-    bool waiting_probe = false;  ///< its queue waits for a probe on its major parameter to end
+    bool dirty = false;                   ///< the engine must look at its queue again
+    bool waiting_global = false;          ///< its queue waits for a global slot
+    bool waiting_probe = false; ///< its queue waits for a probe on its major parameter to end
 };
 
 /// What the registry knows of a route key.
@@ -140,9 +140,9 @@ private:
 /// A route whose hash is unknown gets a provisional bucket of its own (keyed by route key and major
 /// parameter) that admits a single probe; when the probe's response names the hash, the engine
 /// moves the provisional bucket's waiters into the shared (hash, major) bucket, so one bucket never
-/// has two queues. A learned hash is forgotten when no response confirmed it for `hash_lifetime`, or
-/// when the route was not used for `route_idle`; a bucket state is forgotten when it has been idle
-/// for `bucket_idle` with nothing queued or in flight.
+/// has two queues. A learned hash is forgotten when no response confirmed it for `hash_lifetime`,
+/// or when the route was not used for `route_idle`; a bucket state is forgotten when it has been
+/// idle for `bucket_idle` with nothing queued or in flight.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe.
@@ -169,7 +169,10 @@ public:
     };
 
     bucket_registry() = default;
-    explicit bucket_registry(config c) : config_{c} {}
+    explicit bucket_registry(config c)
+        : config_{c}
+    {
+    }
 
     /// The bucket a request on `r` goes to now.
     bucket_id resolve(const route& r, time_point now)
@@ -209,11 +212,12 @@ public:
     void evict(time_point now, Keep&& keep)
     {
         store_.erase_buckets_if([&](const bucket_id& id, entry_type& e) {
-            return e.queued == 0 && e.state.idle(now) && now - e.state.last_used() >= config_.bucket_idle &&
-                   !keep(id, e);
+            return e.queued == 0 && e.state.idle(now) &&
+                   now - e.state.last_used() >= config_.bucket_idle && !keep(id, e);
         });
         store_.erase_routes_if([&](const route_key&, const route_entry<Clock>& e) {
-            return now - e.confirmed_at >= config_.hash_lifetime || now - e.last_used >= config_.route_idle;
+            return now - e.confirmed_at >= config_.hash_lifetime ||
+                   now - e.last_used >= config_.route_idle;
         });
     }
 

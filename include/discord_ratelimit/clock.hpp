@@ -19,14 +19,20 @@ namespace discord_ratelimit {
 /// monotonic for the library's guarantees to hold; rate-limit deadlines are always computed from
 /// relative durations (X-RateLimit-Reset-After, Retry-After) added to its time points.
 template <class C>
-concept clock = requires {
+concept clock = requires
+{
     typename C::rep;
     typename C::period;
     typename C::duration;
     typename C::time_point;
-    { C::now() } -> std::same_as<typename C::time_point>;
-    { C::is_steady } -> std::convertible_to<bool>;
-} && std::same_as<typename C::duration, typename C::time_point::duration>;
+    {
+        C::now()
+        } -> std::same_as<typename C::time_point>;
+    {
+        C::is_steady
+        } -> std::convertible_to<bool>;
+}
+&&std::same_as<typename C::duration, typename C::time_point::duration>;
 
 /// A fake, monotonic clock that only moves when told to.
 ///
@@ -44,7 +50,10 @@ struct basic_manual_clock {
     static constexpr bool is_steady = true;
 
     /// The current fake time. Starts at the epoch (zero).
-    static time_point now() noexcept { return time_point{duration{ticks().load(std::memory_order_acquire)}}; }
+    static time_point now() noexcept
+    {
+        return time_point{duration{ticks().load(std::memory_order_acquire)}};
+    }
 
     /// Moves the clock forward by `d`; a negative `d` is ignored (the clock is monotonic).
     static void advance(duration d) noexcept
@@ -63,7 +72,8 @@ struct basic_manual_clock {
         }
     }
 
-    /// Puts the clock back to the epoch, for test fixtures only; never while timers are waiting on it.
+    /// Puts the clock back to the epoch, for test fixtures only; never while timers are waiting on
+    /// it.
     static void reset() noexcept { ticks().store(0, std::memory_order_release); }
 
 private:

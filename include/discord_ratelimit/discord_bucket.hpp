@@ -31,8 +31,10 @@ struct bucket_update {
 /// The accounting is conservative by construction, so that the server never counts more requests in
 /// a window than its limit:
 /// - `granted` counts the permits charged to the current window (in-flight permits granted in an
-///   earlier window are charged again when a window rolls over: the server may count them in either);
-/// - `server_used` is the largest `limit - remaining` any response of the window reported, so a late,
+///   earlier window are charged again when a window rolls over: the server may count them in
+///   either);
+/// - `server_used` is the largest `limit - remaining` any response of the window reported, so a
+/// late,
 ///   out-of-order response never restores a stale, higher remaining;
 /// - requests still in flight may not have been counted by the server yet, so they are subtracted
 ///   from what the server reported.
@@ -56,7 +58,8 @@ public:
     /// The window a permit was charged to; give it back to `on_response`, `on_cancel` or `on_lost`.
     using window_id = std::uint64_t;
 
-    /// How many requests may be granted at `now` (rolls the window over first when its deadline passed).
+    /// How many requests may be granted at `now` (rolls the window over first when its deadline
+    /// passed).
     std::uint32_t available(time_point now) noexcept
     {
         roll(now);
@@ -68,7 +71,8 @@ public:
         const std::int64_t by_grants = limit - granted_;
         const std::int64_t by_server =
             limit - static_cast<std::int64_t>(server_used_) - static_cast<std::int64_t>(in_flight_);
-        return static_cast<std::uint32_t>(std::max<std::int64_t>(0, std::min(by_grants, by_server)));
+        return static_cast<std::uint32_t>(
+            std::max<std::int64_t>(0, std::min(by_grants, by_server)));
     }
 
     /// When time alone could make more requests available, if ever (an unknown bucket waits for its
@@ -128,7 +132,8 @@ public:
         unlimited_ = false;
         if (update.limit)
             limit_ = update.limit;
-        // Only meaningful with a Reset-After; kept as a plain value (g++ 12 misreads an optional here).
+        // Only meaningful with a Reset-After; kept as a plain value (g++ 12 misreads an optional
+        // here).
         const time_point deadline =
             update.reset_after ? now + to_duration(*update.reset_after) : time_point{};
         if (window != window_ && !discovered && counted_in_previous_window(update, deadline)) {
@@ -141,7 +146,8 @@ public:
         if (update.reset_epoch)
             reset_epoch_ = update.reset_epoch;
         if (update.remaining && limit_) {
-            const std::uint32_t used = *limit_ > *update.remaining ? *limit_ - *update.remaining : 0;
+            const std::uint32_t used =
+                *limit_ > *update.remaining ? *limit_ - *update.remaining : 0;
             server_used_ = std::max(server_used_, used);
         }
         if (update.reset_after) {
@@ -206,10 +212,9 @@ private:
     }
 
     /// Whether an answer to a permit of an earlier window describes that earlier window: its Reset
-    /// matches the previous window's (both on Discord's clock), or, without Reset, its deadline lies
-    /// closer to the previous window's end than to the current one's.
-    bool counted_in_previous_window(const bucket_update& update,
-                                    time_point deadline) const noexcept
+    /// matches the previous window's (both on Discord's clock), or, without Reset, its deadline
+    /// lies closer to the previous window's end than to the current one's.
+    bool counted_in_previous_window(const bucket_update& update, time_point deadline) const noexcept
     {
         if (update.reset_epoch && previous_reset_epoch_)
             return *update.reset_epoch <= *previous_reset_epoch_ + std::chrono::milliseconds{1};

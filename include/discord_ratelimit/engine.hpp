@@ -4,8 +4,9 @@
 
 /// @file
 /// The sans-I/O engine: one object per bot token that decides, for every request, whether it may go
-/// now or when, and learns from every response. It reads no clock, starts no timer and sends nothing:
-/// the caller passes `now` in and turns "wait until T" into whatever waiting its stack does.
+/// now or when, and learns from every response. It reads no clock, starts no timer and sends
+/// nothing: the caller passes `now` in and turns "wait until T" into whatever waiting its stack
+/// does.
 
 #include <discord_ratelimit/bucket_registry.hpp>
 #include <discord_ratelimit/clock.hpp>
@@ -43,8 +44,8 @@ struct request_options {
     /// Fail at once with `error::rate_limited` when the known wait exceeds this; a request that is
     /// still waiting this long after it was submitted fails with `error::rate_limited` too.
     std::optional<typename Clock::duration> max_wait;
-    /// Fail with `error::deadline_exceeded` when the request cannot go before this time point, and at
-    /// once when the known wait already ends after it.
+    /// Fail with `error::deadline_exceeded` when the request cannot go before this time point, and
+    /// at once when the known wait already ends after it.
     std::optional<typename Clock::time_point> deadline;
     /// Resend this non-idempotent request (POST) even when an attempt may have reached Discord.
     bool resend_non_idempotent = false;
@@ -68,8 +69,8 @@ struct engine_config {
     duration default_retry_after = std::chrono::duration_cast<duration>(std::chrono::seconds{1});
     /// Invalid requests per 10 minutes at which `on_invalid_request_warning` fires (rising only).
     std::vector<std::uint32_t> invalid_request_warnings{1000, 5000, 8000};
-    /// Refuse every request while the invalid requests of the last 10 minutes reach this (Cloudflare
-    /// bans at 10,000). No value: never refuse.
+    /// Refuse every request while the invalid requests of the last 10 minutes reach this
+    /// (Cloudflare bans at 10,000). No value: never refuse.
     std::optional<std::uint32_t> invalid_request_stop = 9000;
     /// The hidden limit of channel name and topic edits: this many per channel per window.
     std::uint32_t channel_edit_limit = 2;
@@ -95,8 +96,9 @@ template <clock Clock>
 struct acquire_result {
     acquire_status status = acquire_status::failed;
     ticket_id ticket = 0;
-    /// When waiting: the earliest time the request may go, as far as time alone tells. No value when
-    /// it waits for responses of requests in flight (ask again after the next `complete` or `cancel`).
+    /// When waiting: the earliest time the request may go, as far as time alone tells. No value
+    /// when it waits for responses of requests in flight (ask again after the next `complete` or
+    /// `cancel`).
     std::optional<typename Clock::time_point> retry_at;
     wait_reason reason = wait_reason::none;
     std::error_code error;
@@ -125,16 +127,16 @@ struct completion {
 
 /// The rate-limit engine for one bot token.
 ///
-/// Use: `acquire(route, now)` gives a permit (send now) or a wait; `complete(ticket, response, now)`
-/// after the response says done, retry or fail; `cancel(ticket, now)` gives back what a ticket
-/// holds. Asynchronous drivers call `advance(now, on_ready)` whenever time passes or an event
-/// happened, and set a timer to `next_wakeup()`; synchronous callers ask again with
+/// Use: `acquire(route, now)` gives a permit (send now) or a wait; `complete(ticket, response,
+/// now)` after the response says done, retry or fail; `cancel(ticket, now)` gives back what a
+/// ticket holds. Asynchronous drivers call `advance(now, on_ready)` whenever time passes or an
+/// event happened, and set a timer to `next_wakeup()`; synchronous callers ask again with
 /// `acquire(ticket, now)` at the time the engine named.
 ///
 /// Guarantees: per bucket, waiting requests are granted in the order they came (FIFO), only as many
 /// as the window allows; requests of independent buckets never wait for each other; every ticket
-/// ends (granted then completed, failed, or cancelled), and a ticket with a deadline or maximum wait
-/// fails once time passes it. Deterministic for a given configuration and call sequence.
+/// ends (granted then completed, failed, or cancelled), and a ticket with a deadline or maximum
+/// wait fails once time passes it. Deterministic for a given configuration and call sequence.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe (single-threaded by contract; the Asio layer
@@ -200,8 +202,8 @@ public:
 
     /// Reports the outcome of a granted ticket's attempt; parses the response's headers and body.
     template <header_source Headers>
-    completion_type complete(ticket_id id, int status, const Headers& headers, std::string_view body,
-                             time_point now)
+    completion_type complete(ticket_id id, int status, const Headers& headers,
+                             std::string_view body, time_point now)
     {
         const auto index = lookup(id);
         const bool v6 = index && slots_[*index].r.unversioned;
@@ -238,9 +240,10 @@ public:
         return decide(*index, res, o, now);
     }
 
-    /// Ends a ticket that will not be sent (or whose attempt was abandoned before sending): a waiting
-    /// ticket leaves its queue, a granted one gives its capacity back at once. A ticket whose request
-    /// was sent must be completed instead (with `transport_error::network` if the outcome is unknown).
+    /// Ends a ticket that will not be sent (or whose attempt was abandoned before sending): a
+    /// waiting ticket leaves its queue, a granted one gives its capacity back at once. A ticket
+    /// whose request was sent must be completed instead (with `transport_error::network` if the
+    /// outcome is unknown).
     std::error_code cancel(ticket_id id, time_point now)
     {
         const auto index = lookup(id);
@@ -270,8 +273,8 @@ public:
     }
 
     /// Grants and fails what time and events allow at `now`, calling `on_ready(ticket_id, result)`
-    /// for every waiting ticket that was granted or failed since the last call. Returns when to call
-    /// again at the latest (no value: only after the next event).
+    /// for every waiting ticket that was granted or failed since the last call. Returns when to
+    /// call again at the latest (no value: only after the next event).
     template <class OnReady>
     std::optional<time_point> advance(time_point now, OnReady&& on_ready)
     {
@@ -347,7 +350,8 @@ private:
         wait_reason reason = wait_reason::none;
         bool limit_is_max_wait = false;
         bool holds_global = false;
-        bool probing = false; ///< granted on a provisional bucket: known buckets hold one back for it
+        bool probing =
+            false; ///< granted on a provisional bucket: known buckets hold one back for it
         bool notified = false;
         error failure = error::shut_down;
         duration failure_wait{};
@@ -385,7 +389,10 @@ private:
     {
         return (static_cast<ticket_id>(generation) << 32U) | index;
     }
-    ticket_id id_of(std::uint32_t index) const noexcept { return id_of(index, slots_[index].generation); }
+    ticket_id id_of(std::uint32_t index) const noexcept
+    {
+        return id_of(index, slots_[index].generation);
+    }
 
     std::optional<std::uint32_t> lookup(ticket_id id) const noexcept
     {
@@ -532,7 +539,8 @@ private:
         ticket& t = slots_[*index];
         if (t.limit_at && now >= *t.limit_at &&
             (t.stage == phase::queued || t.stage == phase::sleeping)) {
-            fail_waiting(*index, t.limit_is_max_wait ? error::rate_limited : error::deadline_exceeded, now);
+            fail_waiting(*index,
+                         t.limit_is_max_wait ? error::rate_limited : error::deadline_exceeded, now);
             return;
         }
         if (t.stage == phase::sleeping && now >= t.not_before) {
@@ -563,7 +571,8 @@ private:
                 t.reason = blocked->second;
             } else if (!t.r.global_exempt && !global_.may_send(now)) {
                 global_blocked = true;
-                t.reason = now < global_.paused_until() ? wait_reason::global_429 : wait_reason::global_limit;
+                t.reason = now < global_.paused_until() ? wait_reason::global_429
+                                                        : wait_reason::global_limit;
             } else {
                 grant(index, *e, now);
                 if (available != discord_bucket<Clock>::unlimited_capacity)
@@ -613,7 +622,8 @@ private:
     std::uint32_t available_for(const bucket_id& id, entry_type& e, time_point now)
     {
         const std::uint32_t available = e.state.available(now);
-        if (id.provisional || unknown_probes_.empty() || available == discord_bucket<Clock>::unlimited_capacity)
+        if (id.provisional || unknown_probes_.empty() ||
+            available == discord_bucket<Clock>::unlimited_capacity)
             return available;
         const auto it = unknown_probes_.find(id.major);
         if (it == unknown_probes_.end())
@@ -668,7 +678,8 @@ private:
                 while (!log.empty() && now - log.front() >= config_.channel_edit_window)
                     log.pop_front();
                 if (log.size() >= config_.channel_edit_limit)
-                    return std::pair{log.front() + config_.channel_edit_window, wait_reason::hidden_limit};
+                    return std::pair{log.front() + config_.channel_edit_window,
+                                     wait_reason::hidden_limit};
             }
         }
         return std::nullopt;
@@ -697,8 +708,10 @@ private:
         if (now > t.waiting_since) {
             ++stats_.waited;
             if (config_.observer)
-                config_.observer->on_waited(t.r, std::chrono::duration_cast<std::chrono::nanoseconds>(now - t.waiting_since),
-                                            t.reason);
+                config_.observer->on_waited(
+                    t.r,
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(now - t.waiting_since),
+                    t.reason);
         }
     }
 
@@ -723,7 +736,7 @@ private:
         if (at && t.limit_at && *at > *t.limit_at) {
             // The known wait already ends past the request's limit: fail now, not at the limit.
             const error why = t.limit_is_max_wait || !t.options.deadline ? error::rate_limited
-                                                                          : error::deadline_exceeded;
+                                                                         : error::deadline_exceeded;
             fail_waiting(index, why, now, *at - now);
             auto result = failure(id, why);
             result.wait = *at - now;
@@ -756,7 +769,8 @@ private:
             later(blocked->first, blocked->second);
         if (!t.r.global_exempt) {
             if (const auto free_at = global_.next_free(now))
-                later(*free_at, now < global_.paused_until() ? wait_reason::global_429 : wait_reason::global_limit);
+                later(*free_at, now < global_.paused_until() ? wait_reason::global_429
+                                                             : wait_reason::global_limit);
             else {
                 known = false;
                 reason = wait_reason::global_limit;
@@ -849,7 +863,8 @@ private:
         u.reset_epoch = h.reset;
         if (!u.reset_after && h.reset && h.date) {
             // Reset is on Discord's clock: only its distance from Discord's own Date is usable.
-            const auto distance = *h.reset - std::chrono::duration_cast<std::chrono::nanoseconds>(*h.date);
+            const auto distance =
+                *h.reset - std::chrono::duration_cast<std::chrono::nanoseconds>(*h.date);
             u.reset_after = std::max(distance, std::chrono::nanoseconds::zero());
         }
         return u;
@@ -860,8 +875,8 @@ private:
         ticket& t = slots_[index];
         const bucket_update update = update_of(res.headers);
         const bool has_info = update.limit || update.remaining || update.reset_after;
-        const bool trusted = res.transport == transport_error::none && o != outcome::cloudflare_429 &&
-                             o != outcome::global_429;
+        const bool trusted = res.transport == transport_error::none &&
+                             o != outcome::cloudflare_429 && o != outcome::global_429;
         if (trusted && res.headers.bucket)
             follow_hash(index, *res.headers.bucket, now);
         auto* e = registry_.find_bucket(t.bucket);
@@ -918,8 +933,9 @@ private:
             mark_dirty(from_id, *from);
             const auto key = t.r.key;
             const auto major = t.r.major;
-            move_queue(*from, learned.bucket, to,
-                       [&](const ticket& other) { return other.r.key == key && other.r.major == major; });
+            move_queue(*from, learned.bucket, to, [&](const ticket& other) {
+                return other.r.key == key && other.r.major == major;
+            });
             // The route's other permits in flight land in the new bucket too: charge them there
             // (they stay charged to the old one as lost).
             for (std::uint32_t i = 0; i < slots_.size(); ++i) {
@@ -1010,7 +1026,8 @@ private:
             const auto asked = retry_after(res);
             c.wait = asked ? std::chrono::ceil<duration>(*asked) : config_.default_retry_after;
             if (config_.observer)
-                config_.observer->on_rate_limited(t.r, o, std::chrono::duration_cast<std::chrono::nanoseconds>(c.wait));
+                config_.observer->on_rate_limited(
+                    t.r, o, std::chrono::duration_cast<std::chrono::nanoseconds>(c.wait));
         }
         switch (o) {
         case outcome::success:
@@ -1043,7 +1060,8 @@ private:
             const duration cooldown = std::max(config_.ban_cooldown, c.wait);
             ban_until_ = std::max(ban_until_, now + cooldown);
             if (config_.observer)
-                config_.observer->on_ban(std::chrono::duration_cast<std::chrono::nanoseconds>(cooldown));
+                config_.observer->on_ban(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(cooldown));
             fail_all_waiting(error::banned, now, cooldown);
             return finish_failed(index, c, error::banned, ban_until_ - now);
         }
@@ -1069,8 +1087,8 @@ private:
         if (retry_429 && ++t.rate_limited_attempts >= config_.retry.max_rate_limited_attempts)
             return finish_failed(index, c, error::retries_exhausted, c.wait);
         if (t.limit_at && *retry_at > *t.limit_at) {
-            const error limit_error = retry_429 || t.limit_is_max_wait ? error::rate_limited
-                                                                      : error::deadline_exceeded;
+            const error limit_error =
+                retry_429 || t.limit_is_max_wait ? error::rate_limited : error::deadline_exceeded;
             return finish_failed(index, c, limit_error, *retry_at - now);
         }
         // A ban or the invalid-request stop refuses a retry as it refuses a new request.
@@ -1078,7 +1096,8 @@ private:
             return finish_failed(index, c, error::banned, ban_until_ - now);
         if (config_.invalid_request_stop && invalid_.count(now) >= *config_.invalid_request_stop)
             return finish_failed(index, c, error::invalid_request_limit);
-        // Retry: the ticket sleeps until retry_at, then rejoins its bucket's queue at its old place.
+        // Retry: the ticket sleeps until retry_at, then rejoins its bucket's queue at its old
+        // place.
         ++stats_.retries;
         t.stage = phase::sleeping;
         t.not_before = *retry_at;
@@ -1089,7 +1108,8 @@ private:
         return c;
     }
 
-    completion_type finish_failed(std::uint32_t index, completion_type c, error why, duration wait = {})
+    completion_type finish_failed(std::uint32_t index, completion_type c, error why,
+                                  duration wait = {})
     {
         c.status = completion_status::failed;
         c.error = make_error_code(why);
@@ -1104,7 +1124,9 @@ private:
 
     void evict(time_point now)
     {
-        registry_.evict(now, [](const bucket_id&, const entry_type& e) { return e.dirty || e.waiting_global || e.waiting_probe; });
+        registry_.evict(now, [](const bucket_id&, const entry_type& e) {
+            return e.dirty || e.waiting_global || e.waiting_probe;
+        });
         std::erase_if(route_blocks_, [now](const auto& item) { return item.second <= now; });
         std::erase_if(channel_edits_, [&](auto& item) {
             return item.second.empty() || now - item.second.back() >= config_.channel_edit_window;

@@ -13,22 +13,22 @@ namespace discord_ratelimit {
 
 /// The reasons a request handed to the library ends without a successful response.
 enum class error {
-    rate_limited = 1,      ///< the known wait exceeds the request's maximum wait or deadline
-    deadline_exceeded,     ///< the request's deadline passed while it waited
-    banned,                ///< a Cloudflare ban (429 without `Via`, or not Discord's JSON) is cooling down
+    rate_limited = 1,  ///< the known wait exceeds the request's maximum wait or deadline
+    deadline_exceeded, ///< the request's deadline passed while it waited
+    banned, ///< a Cloudflare ban (429 without `Via`, or not Discord's JSON) is cooling down
     invalid_request_limit, ///< the hard stop on invalid requests per 10 minutes is reached
-    retries_exhausted,     ///< 5xx, network errors or timeouts outlasted the maximum number of attempts
-    not_resent,            ///< a non-idempotent request may have reached Discord; resending could duplicate it
-    unauthorized,          ///< HTTP 401
-    forbidden,             ///< HTTP 403
-    not_found,             ///< HTTP 404
-    client_error,          ///< any other 4xx but 429
-    server_error,          ///< a 5xx that the retry policy does not retry
-    network_error,         ///< the transport failed and the retry policy does not retry
-    timeout,               ///< the transport timed out and the retry policy does not retry
-    invalid_route,         ///< the string is not a Discord API path
-    unknown_permit,        ///< a permit or ticket that this engine does not hold (already ended?)
-    shut_down,             ///< the limiter was shut down or destroyed before the request could go
+    retries_exhausted, ///< 5xx, network errors or timeouts outlasted the maximum number of attempts
+    not_resent, ///< a non-idempotent request may have reached Discord; resending could duplicate it
+    unauthorized,   ///< HTTP 401
+    forbidden,      ///< HTTP 403
+    not_found,      ///< HTTP 404
+    client_error,   ///< any other 4xx but 429
+    server_error,   ///< a 5xx that the retry policy does not retry
+    network_error,  ///< the transport failed and the retry policy does not retry
+    timeout,        ///< the transport timed out and the retry policy does not retry
+    invalid_route,  ///< the string is not a Discord API path
+    unknown_permit, ///< a permit or ticket that this engine does not hold (already ended?)
+    shut_down,      ///< the limiter was shut down or destroyed before the request could go
 };
 
 namespace detail {
@@ -81,6 +81,7 @@ inline std::error_code make_error_code(error e) noexcept
 } // namespace discord_ratelimit
 
 template <>
-struct std::is_error_code_enum<discord_ratelimit::error> : std::true_type {};
+struct std::is_error_code_enum<discord_ratelimit::error> : std::true_type {
+};
 
 #endif

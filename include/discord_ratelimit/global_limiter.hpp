@@ -23,9 +23,9 @@ namespace discord_ratelimit {
 /// A request arrives somewhere between its send and its response, so the limiter lets a request
 /// occupy one slot from its send until one `window` after its response arrived. Every second of
 /// arrivals the server can see then lies inside an instant at which all those requests held a slot
-/// at once, so no more than `limit` can arrive in any second. With zero latency this allows the full
-/// burst of `limit` per second; it neither smooths to one request per `window / limit` nor anchors a
-/// fixed window at the first send (whose edges overlap on the server under jitter).
+/// at once, so no more than `limit` can arrive in any second. With zero latency this allows the
+/// full burst of `limit` per second; it neither smooths to one request per `window / limit` nor
+/// anchors a fixed window at the first send (whose edges overlap on the server under jitter).
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe.
@@ -36,8 +36,9 @@ public:
     using duration = typename Clock::duration;
 
     /// @throws std::invalid_argument when `limit` is 0 or `window` is not positive.
-    explicit global_limiter(std::uint32_t limit = 50,
-                            duration window = std::chrono::duration_cast<duration>(std::chrono::seconds{1}))
+    explicit global_limiter(
+        std::uint32_t limit = 50,
+        duration window = std::chrono::duration_cast<duration>(std::chrono::seconds{1}))
         : limit_{limit}
         , window_{window}
     {
@@ -49,7 +50,10 @@ public:
     }
 
     /// True when a request may be sent at `now`.
-    bool may_send(time_point now) noexcept { return now >= paused_until_ && occupied(now) < limit_; }
+    bool may_send(time_point now) noexcept
+    {
+        return now >= paused_until_ && occupied(now) < limit_;
+    }
 
     /// When time alone frees a slot or ends a pause; no value when every slot waits for a response.
     std::optional<time_point> next_free(time_point now) noexcept
@@ -64,7 +68,8 @@ public:
     /// A request was sent (or is about to be) at `now`.
     void on_send() noexcept { ++in_flight_; }
 
-    /// A sent request's response (or its failure) arrived at `now`: it holds its slot one more window.
+    /// A sent request's response (or its failure) arrived at `now`: it holds its slot one more
+    /// window.
     void on_response(time_point now)
     {
         if (in_flight_ > 0)

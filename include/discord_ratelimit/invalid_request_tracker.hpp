@@ -47,7 +47,8 @@ public:
 private:
     void advance(time_point now) noexcept
     {
-        const auto second = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+        const auto second =
+            std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
         if (!started_) {
             started_ = true;
             current_second_ = second;

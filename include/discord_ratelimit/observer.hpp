@@ -57,13 +57,22 @@ public:
     virtual ~engine_observer() = default;
 
     /// A request was granted after waiting `waited`, last because of `why`.
-    virtual void on_waited(const route& /*r*/, std::chrono::nanoseconds /*waited*/, wait_reason /*why*/) {}
+    virtual void on_waited(const route& /*r*/, std::chrono::nanoseconds /*waited*/,
+                           wait_reason /*why*/)
+    {
+    }
     /// A 429 arrived (`scope` is one of the 429 outcomes), asking to wait `retry_after`.
-    virtual void on_rate_limited(const route& /*r*/, outcome /*scope*/, std::chrono::nanoseconds /*retry_after*/) {}
+    virtual void on_rate_limited(const route& /*r*/, outcome /*scope*/,
+                                 std::chrono::nanoseconds /*retry_after*/)
+    {
+    }
     /// The route's bucket hash was learned for the first time.
     virtual void on_bucket_discovered(const route& /*r*/, const bucket_hash& /*hash*/) {}
     /// The route's bucket hash changed from `before` to `after`.
-    virtual void on_bucket_changed(const route& /*r*/, const bucket_hash& /*before*/, const bucket_hash& /*after*/) {}
+    virtual void on_bucket_changed(const route& /*r*/, const bucket_hash& /*before*/,
+                                   const bucket_hash& /*after*/)
+    {
+    }
     /// Invalid requests of the last 10 minutes reached `count`, crossing the warning `threshold`.
     virtual void on_invalid_request_warning(std::uint32_t /*count*/, std::uint32_t /*threshold*/) {}
     /// A Cloudflare ban was detected: every request fails for `cooldown`.
@@ -81,10 +90,11 @@ struct engine_stats {
     std::uint64_t cancelled = 0; ///< tickets or permits cancelled
     /// 429s by class, indexed user, global, shared, sub-limit, cloudflare.
     std::array<std::uint64_t, 5> rate_limited{};
-    std::uint32_t invalid_requests_10min = 0; ///< 401, 403 and non-shared 429 in the last 10 minutes
-    std::size_t buckets = 0;                  ///< live bucket states
-    std::size_t routes = 0;                   ///< routes with a learned bucket hash
-    std::size_t live_tickets = 0;             ///< tickets not ended yet: waiting or in flight
+    std::uint32_t invalid_requests_10min =
+        0;                        ///< 401, 403 and non-shared 429 in the last 10 minutes
+    std::size_t buckets = 0;      ///< live bucket states
+    std::size_t routes = 0;       ///< routes with a learned bucket hash
+    std::size_t live_tickets = 0; ///< tickets not ended yet: waiting or in flight
 
     std::uint64_t rate_limited_total() const noexcept
     {

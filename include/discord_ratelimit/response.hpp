@@ -34,7 +34,8 @@ struct response {
     /// Parses `headers` and `body`; `v6` reads Retry-After and retry_after as milliseconds
     /// (unversioned paths run API v6).
     template <header_source Headers>
-    static response parse(int status, const Headers& headers, std::string_view body, bool v6 = false) noexcept
+    static response parse(int status, const Headers& headers, std::string_view body,
+                          bool v6 = false) noexcept
     {
         const header_parse_options options{.retry_after_in_milliseconds = v6};
         response r;

@@ -3,8 +3,9 @@
 #define DISCORD_RATELIMIT_RETRY_POLICY_HPP
 
 /// @file
-/// When a failed attempt is tried again: exponential backoff with full jitter for 5xx, network errors
-/// and timeouts, Discord's own wait for 429s, and never a resend that could duplicate a POST.
+/// When a failed attempt is tried again: exponential backoff with full jitter for 5xx, network
+/// errors and timeouts, Discord's own wait for 429s, and never a resend that could duplicate a
+/// POST.
 
 #include <discord_ratelimit/response.hpp>
 
@@ -20,12 +21,12 @@ struct retry_policy {
     std::uint32_t max_attempts = 4;
     /// Attempts in all for 429s (each waits what Discord asked for).
     std::uint32_t max_rate_limited_attempts = 6;
-    /// Backoff of the first retry; each later one doubles, up to `max_backoff`. Full jitter: the wait
-    /// is drawn uniformly from [0, min(max_backoff, initial_backoff * 2^(attempt-1))].
+    /// Backoff of the first retry; each later one doubles, up to `max_backoff`. Full jitter: the
+    /// wait is drawn uniformly from [0, min(max_backoff, initial_backoff * 2^(attempt-1))].
     std::chrono::nanoseconds initial_backoff = std::chrono::milliseconds{500};
     std::chrono::nanoseconds max_backoff = std::chrono::seconds{30};
-    /// A POST that may have reached Discord (timeout, network error after sending, 5xx other than 503)
-    /// is resent only when this is set, or the request opted in.
+    /// A POST that may have reached Discord (timeout, network error after sending, 5xx other than
+    /// 503) is resent only when this is set, or the request opted in.
     bool resend_non_idempotent = false;
 
     /// The upper bound of the backoff before attempt number `attempt` + 1 (`attempt` >= 1).
@@ -51,7 +52,10 @@ struct retry_policy {
 /// splitmix64: a small, fast, seedable generator, so that the engine stays deterministic.
 class jitter_source {
 public:
-    explicit jitter_source(std::uint64_t seed = 0x9E3779B97F4A7C15ULL) noexcept : state_{seed} {}
+    explicit jitter_source(std::uint64_t seed = 0x9E3779B97F4A7C15ULL) noexcept
+        : state_{seed}
+    {
+    }
 
     std::uint64_t next() noexcept
     {

@@ -82,16 +82,15 @@ public:
     ///
     /// @par Per-Operation Cancellation
     /// Terminal, partial and total cancellation: a waiting acquisition completes with
-    /// `operation_aborted` at once and leaves its queue, so the next waiter moves up. An acquisition
-    /// that was already granted is not affected (cancel the permit instead).
+    /// `operation_aborted` at once and leaves its queue, so the next waiter moves up. An
+    /// acquisition that was already granted is not affected (cancel the permit instead).
     template <class CompletionToken>
     auto async_acquire(const route& r, const options_type& options, CompletionToken&& token)
     {
         return boost::asio::async_initiate<CompletionToken, acquire_signature>(
             [](auto handler, std::shared_ptr<state> s, route rt, options_type opt) {
-                s->start(std::move(handler), [&](engine_type& e, time_point now) {
-                    return e.acquire(rt, now, opt);
-                });
+                s->start(std::move(handler),
+                         [&](engine_type& e, time_point now) { return e.acquire(rt, now, opt); });
             },
             token, state_, r, options);
     }
@@ -110,9 +109,8 @@ public:
     {
         return boost::asio::async_initiate<CompletionToken, acquire_signature>(
             [](auto handler, std::shared_ptr<state> s, ticket_id ticket) {
-                s->start(std::move(handler), [&](engine_type& e, time_point now) {
-                    return e.acquire(ticket, now);
-                });
+                s->start(std::move(handler),
+                         [&](engine_type& e, time_point now) { return e.acquire(ticket, now); });
             },
             token, state_, retrying.ticket);
     }
@@ -120,7 +118,8 @@ public:
     /// Reports the response to a permit's request: done, retry (acquire the same permit again),
     /// or failed. Parses the headers (any `header_source`) and the body.
     template <header_source Headers>
-    completion<Clock> complete(const permit& p, int status, const Headers& headers, std::string_view body)
+    completion<Clock> complete(const permit& p, int status, const Headers& headers,
+                               std::string_view body)
     {
         return state_->update([&](engine_type& e, time_point now) {
             return e.complete(p.ticket, status, headers, body, now);
@@ -137,7 +136,8 @@ public:
     /// Gives back a permit whose request was never sent.
     std::error_code cancel(const permit& p)
     {
-        return state_->update([&](engine_type& e, time_point now) { return e.cancel(p.ticket, now); });
+        return state_->update(
+            [&](engine_type& e, time_point now) { return e.cancel(p.ticket, now); });
     }
 
     /// Completes every pending acquisition with `error::shut_down`; later ones fail at once.
@@ -181,7 +181,8 @@ private:
         }
 
         Handler handler;
-        boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler, executor_type>> work;
+        boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler, executor_type>>
+            work;
     };
 
     /// A result to deliver once the mutex is released.
@@ -203,7 +204,8 @@ private:
         void start(Handler handler, Decide&& decide)
         {
             auto slot = boost::asio::get_associated_cancellation_slot(handler);
-            std::unique_ptr<waiter> w = std::make_unique<waiter_for<Handler>>(std::move(handler), executor);
+            std::unique_ptr<waiter> w =
+                std::make_unique<waiter_for<Handler>>(std::move(handler), executor);
             w->slot = slot;
             std::vector<delivery> out;
             {
@@ -214,7 +216,8 @@ private:
                     const auto r = decide(eng, Clock::now());
                     if (r.status == acquire_status::waiting) {
                         if (w->slot.is_connected())
-                            w->slot.template emplace<cancel_waiter>(this->weak_from_this(), r.ticket);
+                            w->slot.template emplace<cancel_waiter>(this->weak_from_this(),
+                                                                    r.ticket);
                         waiters.emplace(r.ticket, std::move(w));
                     } else {
                         out.push_back({std::move(w), result_code(r), permit{r.ticket}});
@@ -247,7 +250,8 @@ private:
                 const auto it = waiters.find(ticket);
                 if (it == waiters.end())
                     return; // completed already: nothing to cancel
-                out.push_back({std::move(it->second), boost::asio::error::operation_aborted, permit{ticket}});
+                out.push_back(
+                    {std::move(it->second), boost::asio::error::operation_aborted, permit{ticket}});
                 waiters.erase(it);
                 eng.cancel(ticket, Clock::now());
                 collect(out);
@@ -266,7 +270,8 @@ private:
                 const auto now = Clock::now();
                 for (auto& [ticket, w] : waiters) {
                     eng.cancel(ticket, now);
-                    out.push_back({std::move(w), make_error_code(error::shut_down), permit{ticket}});
+                    out.push_back(
+                        {std::move(w), make_error_code(error::shut_down), permit{ticket}});
                 }
                 waiters.clear();
                 timer.cancel();
@@ -303,12 +308,13 @@ private:
                 return;
             armed = *next;
             timer.expires_at(*next);
-            timer.async_wait([weak = this->weak_from_this(), at = *next](boost::system::error_code ec) {
-                if (ec)
-                    return; // re-armed or shut down
-                if (auto s = weak.lock())
-                    s->on_timer(at);
-            });
+            timer.async_wait(
+                [weak = this->weak_from_this(), at = *next](boost::system::error_code ec) {
+                    if (ec)
+                        return; // re-armed or shut down
+                    if (auto s = weak.lock())
+                        s->on_timer(at);
+                });
         }
 
         void on_timer(time_point at)
@@ -350,7 +356,11 @@ private:
         std::weak_ptr<state> weak;
         ticket_id ticket;
 
-        cancel_waiter(std::weak_ptr<state> s, ticket_id t) : weak{std::move(s)}, ticket{t} {}
+        cancel_waiter(std::weak_ptr<state> s, ticket_id t)
+            : weak{std::move(s)}
+            , ticket{t}
+        {
+        }
 
         void operator()(boost::asio::cancellation_type type) const
         {

@@ -87,8 +87,9 @@ struct send_operation {
     void operator()(Self& self, boost::system::error_code ec, Response res)
     {
         using traits = response_traits<Response>;
-        const auto c = ec ? limiter.complete(p, transport_error_of(ec))
-                          : limiter.complete(p, traits::status(res), traits::headers(res), traits::body(res));
+        const auto c =
+            ec ? limiter.complete(p, transport_error_of(ec))
+               : limiter.complete(p, traits::status(res), traits::headers(res), traits::body(res));
         switch (c.status) {
         case completion_status::done: return self.complete({}, std::move(res));
         case completion_status::failed: return self.complete(c.error, std::move(res));
@@ -126,19 +127,21 @@ struct send_operation {
 ///
 /// @par Thread Safety
 /// The limiter must outlive the operation. Start it from any thread.
-template <class Response = http_response, class Clock, class Executor, class Send, class CompletionToken>
+template <class Response = http_response, class Clock, class Executor, class Send,
+          class CompletionToken>
 auto async_send(basic_rate_limiter<Clock, Executor>& limiter, const route& r, Send&& send,
                 const request_options<Clock>& options, CompletionToken&& token)
 {
     using limiter_type = basic_rate_limiter<Clock, Executor>;
     return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, Response)>(
-        detail::send_operation<limiter_type, std::decay_t<Send>, Response>{limiter, r, options,
-                                                                           std::forward<Send>(send)},
+        detail::send_operation<limiter_type, std::decay_t<Send>, Response>{
+            limiter, r, options, std::forward<Send>(send)},
         token, limiter.get_executor());
 }
 
 /// `async_send` with default request options.
-template <class Response = http_response, class Clock, class Executor, class Send, class CompletionToken>
+template <class Response = http_response, class Clock, class Executor, class Send,
+          class CompletionToken>
 auto async_send(basic_rate_limiter<Clock, Executor>& limiter, const route& r, Send&& send,
                 CompletionToken&& token)
 {

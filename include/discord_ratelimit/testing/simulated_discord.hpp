@@ -74,14 +74,18 @@ public:
         std::uint32_t limit = 0;
     };
 
-    explicit simulated_discord(config c = {}) : config_{std::move(c)} {}
+    explicit simulated_discord(config c = {})
+        : config_{std::move(c)}
+    {
+    }
 
     /// Answers a request on `r` that arrives at `arrival` (arrivals must come in time order).
     reply handle(const route& r, time_point arrival)
     {
         ++counters_.requests;
         if (!r.global_exempt) {
-            while (!global_arrivals_.empty() && arrival - global_arrivals_.front() >= config_.global_window)
+            while (!global_arrivals_.empty() &&
+                   arrival - global_arrivals_.front() >= config_.global_window)
                 global_arrivals_.pop_front();
             if (global_arrivals_.size() >= config_.global_limit) {
                 ++counters_.global_429;
@@ -151,7 +155,8 @@ private:
     {
         if (const auto it = config_.routes.find(r.key.view()); it != config_.routes.end())
             return it->second;
-        auto [it, inserted] = config_.routes.emplace(std::string{r.key.view()}, config_.default_rule);
+        auto [it, inserted] =
+            config_.routes.emplace(std::string{r.key.view()}, config_.default_rule);
         if (inserted)
             it->second.hash = "auto-" + std::to_string(r.key.hash());
         return it->second;
@@ -166,7 +171,8 @@ private:
         out.headers = {
             {"x-ratelimit-limit", std::to_string(rule.limit)},
             {"x-ratelimit-remaining", std::to_string(remaining)},
-            {"x-ratelimit-reset", decimal_seconds(std::chrono::duration_cast<duration>(reset_wall))},
+            {"x-ratelimit-reset",
+             decimal_seconds(std::chrono::duration_cast<duration>(reset_wall))},
             {"x-ratelimit-reset-after", decimal_seconds(reset_after)},
             {"x-ratelimit-bucket", rule.hash},
             {"via", "1.1 google"},

@@ -38,9 +38,10 @@ struct simulation_result {
 /// `latency(n)` is the round trip of the n-th transfer; half of it to reach the server, half back.
 /// Requests and their ends are processed in time order; nothing sleeps.
 template <clock Clock, class Store>
-simulation_result<Clock> simulate(engine<Clock, Store>& eng, simulated_discord<Clock>& server,
-                                  const std::vector<route>& requests, typename Clock::time_point start,
-                                  const std::function<typename Clock::duration(std::size_t)>& latency)
+simulation_result<Clock>
+simulate(engine<Clock, Store>& eng, simulated_discord<Clock>& server,
+         const std::vector<route>& requests, typename Clock::time_point start,
+         const std::function<typename Clock::duration(std::size_t)>& latency)
 {
     using time_point = typename Clock::time_point;
     struct in_transit {
@@ -88,7 +89,8 @@ simulation_result<Clock> simulate(engine<Clock, Store>& eng, simulated_discord<C
                                 in_transit{false, item.ticket, item.request, std::move(reply)});
                 continue;
             }
-            const auto c = eng.complete(item.ticket, item.reply.status, item.reply.headers, item.reply.body, now);
+            const auto c = eng.complete(item.ticket, item.reply.status, item.reply.headers,
+                                        item.reply.body, now);
             result.last_response = now;
             if (c.status == completion_status::done)
                 ++result.succeeded;
@@ -108,9 +110,10 @@ simulation_result<Clock> simulate(engine<Clock, Store>& eng, simulated_discord<C
             next = transit.begin()->first;
         // Hung: nothing left to wake up for, or waking up at the same instant without progress.
         const std::size_t ended = result.succeeded + result.failed;
-        idle_turns = (next && *next <= now && ended == ended_before && transit.size() == in_transit_before)
-                         ? idle_turns + 1
-                         : 0;
+        idle_turns =
+            (next && *next <= now && ended == ended_before && transit.size() == in_transit_before)
+                ? idle_turns + 1
+                : 0;
         ended_before = ended;
         in_transit_before = transit.size();
         if (!next || idle_turns > 1000) {
