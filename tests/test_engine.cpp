@@ -426,6 +426,7 @@ TEST_CASE("a waiting request fails when its deadline passes", "[engine]")
     options.deadline = t0 + 5s;
     const auto w = e.acquire(send_message(), t0, options); // waits for the probe: no known wait
     REQUIRE(w.status == acquire_status::waiting);
+    CHECK(w.retry_at == t0 + 5s); // ask again at the deadline at the latest
     CHECK(e.next_wakeup() == t0 + 5s);
     std::vector<std::error_code> failed;
     e.advance(t0 + 5s, [&](drl::ticket_id id, const drl::acquire_result<clock_type>& r) {

@@ -3,9 +3,11 @@
 #define DISCORD_RATELIMIT_DISCORD_RATELIMIT_HPP
 
 /// @file
-/// The whole sans-I/O core in one include. `beast_headers.hpp` (Boost.Beast) and the `testing/`
-/// headers are separate, so that nobody pays for what they do not use.
+/// The whole sans-I/O core and the blocking facade in one include. The Asio layer (`asio/`),
+/// `beast_headers.hpp` (Boost.Beast) and the `testing/` headers are separate, so that nobody pays
+/// for what they do not use.
 
+#include <discord_ratelimit/blocking_limiter.hpp>
 #include <discord_ratelimit/bucket_registry.hpp>
 #include <discord_ratelimit/clock.hpp>
 #include <discord_ratelimit/discord_bucket.hpp>

@@ -96,9 +96,9 @@ template <clock Clock>
 struct acquire_result {
     acquire_status status = acquire_status::failed;
     ticket_id ticket = 0;
-    /// When waiting: the earliest time the request may go, as far as time alone tells. No value
-    /// when it waits for responses of requests in flight (ask again after the next `complete` or
-    /// `cancel`).
+    /// When waiting: when to ask again. The earliest time the request may go, as far as time alone
+    /// tells; when only responses in flight can free it, its deadline or maximum wait if it has
+    /// one (it fails then), else no value (ask again after the next `complete` or `cancel`).
     std::optional<typename Clock::time_point> retry_at;
     wait_reason reason = wait_reason::none;
     std::error_code error;
@@ -746,7 +746,8 @@ private:
         acquire_result_type result;
         result.status = acquire_status::waiting;
         result.ticket = id;
-        result.retry_at = at;
+        // Without a known time, ask again at the request's own limit at the latest: it fails then.
+        result.retry_at = at ? at : t.limit_at;
         result.reason = reason;
         return result;
     }
