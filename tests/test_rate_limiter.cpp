@@ -224,24 +224,27 @@ TEST_CASE("a retry waiting for its backoff can be cancelled", "[asio]")
 {
     fresh_clock c;
     asio::io_context ctx;
-    limiter_type limiter{ctx.get_executor()};
+    drl::engine_config<vclock> config;
+    config.retry.initial_backoff = 10s; // a backoff drawn from [0, 10 s]: never 0 for this seed
+    limiter_type limiter{ctx.get_executor(), config};
     outcome first;
     limiter.async_acquire(drl::make_route("GET", "/guilds/1"), record(first));
     ctx.poll();
     ctx.restart();
     const auto retry = limiter.complete(first.p, 500, headers_type{}, "");
     REQUIRE(retry.status == drl::completion_status::retry);
+    REQUIRE(*retry.retry_at > vclock::now());
     asio::cancellation_signal signal;
     outcome again;
     limiter.async_acquire(first.p, asio::bind_cancellation_slot(signal.slot(), record(again)));
     ctx.poll();
     ctx.restart();
-    if (!again.done) { // a zero backoff may grant it at once
-        signal.emit(asio::cancellation_type::terminal);
-        ctx.poll();
-        CHECK(again.ec == asio::error::operation_aborted);
-        CHECK(limiter.stats().live_tickets == 0);
-    }
+    REQUIRE_FALSE(again.done);
+    signal.emit(asio::cancellation_type::terminal);
+    ctx.poll();
+    CHECK(again.ec == asio::error::operation_aborted);
+    CHECK(again.at == vclock::time_point{});
+    CHECK(limiter.stats().live_tickets == 0);
 }
 
 TEST_CASE("shutdown completes every waiter with shut_down; later acquisitions fail at once",

@@ -31,35 +31,38 @@ using timer_type = drl::waitable_timer_for<vclock>;
 
 const std::pair<std::string, std::string> via{"via", "1.1 google"};
 
-drl::http_response reply(int status, std::vector<std::pair<std::string, std::string>> headers,
-                         std::string body = "{}")
-{
-    headers.push_back(via);
-    return {status, std::move(headers), std::move(body)};
-}
+using server_type = drl::testing::simulated_discord<vclock>;
 
-/// A send function that answers from a script after 100 ms of virtual latency; an entry with a
-/// transport error fails instead. Counts the attempts.
-struct scripted_send {
-    struct step {
-        boost::system::error_code ec;
-        drl::http_response res;
-    };
+/// Sends to the simulated Discord: 50 ms of virtual latency each way. A queued transport fault
+/// makes an attempt fail after it reached the server (a timeout, a reset). Counts the attempts.
+struct simulated_send {
     asio::io_context& ctx;
-    std::shared_ptr<std::deque<step>> script;
+    server_type& server;
+    drl::route r;
+    std::shared_ptr<std::deque<boost::system::error_code>> faults;
     std::shared_ptr<std::vector<vclock::time_point>> attempts;
 
     template <class Handler>
     void operator()(Handler&& handler)
     {
         attempts->push_back(vclock::now());
-        auto timer = std::make_shared<timer_type>(ctx, 100ms);
-        step next = script->front();
-        script->pop_front();
-        timer->async_wait(
-            [timer, next, h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
-                std::move(h)(next.ec, next.res);
+        auto timer = std::make_shared<timer_type>(ctx, 50ms);
+        // This function object lives in the operation, which moves: capture values, not `this`.
+        timer->async_wait([server = &server, r = r, faults = faults, timer,
+                           h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
+            const auto reply = server->handle(r, vclock::now());
+            boost::system::error_code fault;
+            if (!faults->empty()) {
+                fault = faults->front();
+                faults->pop_front();
+            }
+            timer->expires_after(50ms);
+            timer->async_wait([timer, fault,
+                               res = drl::http_response{reply.status, reply.headers, reply.body},
+                               h = std::move(h)](boost::system::error_code) mutable {
+                std::move(h)(fault, fault ? drl::http_response{} : std::move(res));
             });
+        });
     }
 };
 
@@ -68,17 +71,23 @@ struct fixture {
     ~fixture() { vclock::reset(); }
     asio::io_context ctx;
     limiter_type limiter{ctx.get_executor()};
-    std::shared_ptr<std::deque<scripted_send::step>> script =
-        std::make_shared<std::deque<scripted_send::step>>();
+    server_type server{};
+    std::shared_ptr<std::deque<boost::system::error_code>> faults =
+        std::make_shared<std::deque<boost::system::error_code>>();
     std::shared_ptr<std::vector<vclock::time_point>> attempts =
         std::make_shared<std::vector<vclock::time_point>>();
     boost::system::error_code ec;
     drl::http_response res;
     bool done = false;
 
+    simulated_send sender(const drl::route& r)
+    {
+        return simulated_send{ctx, server, r, faults, attempts};
+    }
+
     void run(const drl::route& r)
     {
-        drl::async_send(limiter, r, scripted_send{ctx, script, attempts},
+        drl::async_send(limiter, r, sender(r),
                         [this](boost::system::error_code e, drl::http_response rr) {
                             done = true;
                             ec = e;
@@ -86,17 +95,15 @@ struct fixture {
                         });
         drl::run_virtual<vclock>(ctx);
     }
+    void inject(int status, std::vector<std::pair<std::string, std::string>> headers,
+                std::string body = "{}")
+    {
+        server.inject(server_type::reply{status, std::move(headers), std::move(body)});
+    }
     std::chrono::nanoseconds attempt_at(std::size_t i) const
     {
         return (*attempts)[i].time_since_epoch();
     }
-};
-
-const auto ok = [] {
-    return reply(200, {{"x-ratelimit-limit", "5"},
-                       {"x-ratelimit-remaining", "4"},
-                       {"x-ratelimit-reset-after", "5"},
-                       {"x-ratelimit-bucket", "b"}});
 };
 
 } // namespace
@@ -104,13 +111,10 @@ const auto ok = [] {
 TEST_CASE("async_send retries a user 429 after its retry_after", "[send]")
 {
     fixture f;
-    f.script->push_back(
-        {{},
-         reply(
-             429,
-             {{"x-ratelimit-scope", "user"}, {"x-ratelimit-remaining", "0"}, {"retry-after", "3"}},
-             R"({"message": "You are being rate limited.", "retry_after": 2.5, "global": false})")});
-    f.script->push_back({{}, ok()});
+    f.inject(
+        429,
+        {via, {"x-ratelimit-scope", "user"}, {"x-ratelimit-remaining", "0"}, {"retry-after", "3"}},
+        R"({"message": "You are being rate limited.", "retry_after": 2.5, "global": false})");
     f.run(drl::make_route("POST", "/channels/1/messages"));
     CHECK(f.done);
     CHECK_FALSE(f.ec);
@@ -122,15 +126,12 @@ TEST_CASE("async_send retries a user 429 after its retry_after", "[send]")
 TEST_CASE("async_send waits out a global 429", "[send]")
 {
     fixture f;
-    f.script->push_back(
-        {{},
-         reply(
-             429,
-             {{"x-ratelimit-global", "true"},
+    f.inject(429,
+             {via,
+              {"x-ratelimit-global", "true"},
               {"x-ratelimit-scope", "global"},
               {"retry-after", "1"}},
-             R"({"global": true, "message": "You are being rate limited.", "retry_after": 0.661})")});
-    f.script->push_back({{}, ok()});
+             R"({"global": true, "message": "You are being rate limited.", "retry_after": 0.661})");
     f.run(drl::make_route("GET", "/guilds/1"));
     CHECK_FALSE(f.ec);
     REQUIRE(f.attempts->size() == 2);
@@ -140,19 +141,18 @@ TEST_CASE("async_send waits out a global 429", "[send]")
 TEST_CASE("async_send waits out a shared 429 without counting it invalid", "[send]")
 {
     fixture f;
-    f.script->push_back(
-        {{},
-         reply(
-             429,
-             {{"x-ratelimit-scope", "shared"},
-              {"x-ratelimit-limit", "10"},
-              {"x-ratelimit-remaining", "9"},
-              {"x-ratelimit-reset-after", "64.57"},
-              {"retry-after", "2"}},
-             R"({"message": "The resource is being rate limited.", "retry_after": 1.5, "global": false})")});
-    f.script->push_back({{}, ok()});
+    f.inject(
+        429,
+        {via,
+         {"x-ratelimit-scope", "shared"},
+         {"x-ratelimit-limit", "10"},
+         {"x-ratelimit-remaining", "9"},
+         {"x-ratelimit-reset-after", "64.57"},
+         {"retry-after", "2"}},
+        R"({"message": "The resource is being rate limited.", "retry_after": 1.5, "global": false})");
     f.run(drl::make_route("POST", "/channels/1/messages"));
     CHECK_FALSE(f.ec);
+    REQUIRE(f.attempts->size() == 2);
     CHECK(f.attempt_at(1) == 1600ms);
     CHECK(f.limiter.stats().invalid_requests_10min == 0);
 }
@@ -160,29 +160,37 @@ TEST_CASE("async_send waits out a shared 429 without counting it invalid", "[sen
 TEST_CASE("async_send retries a 5xx with backoff", "[send]")
 {
     fixture f;
-    f.script->push_back({{}, reply(502, {})});
-    f.script->push_back({{}, reply(500, {})});
-    f.script->push_back({{}, ok()});
+    f.inject(502, {});
+    f.inject(500, {via});
     f.run(drl::make_route("GET", "/channels/1/messages"));
     CHECK_FALSE(f.ec);
     CHECK(f.attempts->size() == 3);
+    CHECK(f.server.seen().ok == 1);
 }
 
 TEST_CASE("async_send does not resend a POST that timed out", "[send]")
 {
     fixture f;
-    f.script->push_back({asio::error::timed_out, {}});
-    f.script->push_back({{}, ok()});
+    f.faults->push_back(asio::error::timed_out);
     f.run(drl::make_route("POST", "/channels/1/messages"));
     CHECK(f.ec == drl::error::not_resent);
     CHECK(f.attempts->size() == 1);
+    CHECK(f.server.seen().requests == 1); // it did arrive: resending would have posted twice
+}
+
+TEST_CASE("async_send resends an idempotent request after a connection reset", "[send]")
+{
+    fixture f;
+    f.faults->push_back(asio::error::connection_reset);
+    f.run(drl::make_route("DELETE", "/channels/1/messages/5"));
+    CHECK_FALSE(f.ec);
+    CHECK(f.attempts->size() == 2);
 }
 
 TEST_CASE("async_send stops at a ban and fails with banned", "[send]")
 {
     fixture f;
-    drl::http_response ban{429, {}, "<html>You are being blocked</html>"};
-    f.script->push_back({{}, ban});
+    f.server.inject(server_type::reply{429, {}, "<html>You are being blocked</html>"});
     f.run(drl::make_route("GET", "/guilds/1"));
     CHECK(f.ec == drl::error::banned);
     CHECK(f.attempts->size() == 1);
@@ -191,29 +199,51 @@ TEST_CASE("async_send stops at a ban and fails with banned", "[send]")
 TEST_CASE("async_send fails a 404 at once", "[send]")
 {
     fixture f;
-    f.script->push_back({{}, reply(404, {})});
+    f.inject(404, {via});
     f.run(drl::make_route("POST", "/webhooks/1/token"));
     CHECK(f.ec == drl::error::not_found);
     CHECK(f.res.status == 404);
+}
+
+TEST_CASE("async_send fails at once when the known wait exceeds the request's maximum wait",
+          "[send]")
+{
+    fixture f;
+    f.inject(200, {via,
+                   {"x-ratelimit-limit", "1"},
+                   {"x-ratelimit-remaining", "0"},
+                   {"x-ratelimit-reset-after", "60"},
+                   {"x-ratelimit-bucket", "b"}});
+    f.run(drl::make_route("POST", "/channels/1/messages"));
+    REQUIRE_FALSE(f.ec);
+    drl::request_options<vclock> options;
+    options.max_wait = 10s;
+    boost::system::error_code ec;
+    const auto r = drl::make_route("POST", "/channels/1/messages");
+    drl::async_send(f.limiter, r, f.sender(r), options,
+                    [&](boost::system::error_code e, drl::http_response) { ec = e; });
+    drl::run_virtual<vclock>(f.ctx);
+    CHECK(ec == drl::error::rate_limited);
+    CHECK(f.attempts->size() == 1);
 }
 
 TEST_CASE("cancelling async_send while it waits for a permit ends it with operation_aborted",
           "[send]")
 {
     fixture f;
-    f.script->push_back({{},
-                         reply(200, {{"x-ratelimit-limit", "1"},
-                                     {"x-ratelimit-remaining", "0"},
-                                     {"x-ratelimit-reset-after", "60"},
-                                     {"x-ratelimit-bucket", "b"}})});
+    f.inject(200, {via,
+                   {"x-ratelimit-limit", "1"},
+                   {"x-ratelimit-remaining", "0"},
+                   {"x-ratelimit-reset-after", "60"},
+                   {"x-ratelimit-bucket", "b"}});
     f.run(drl::make_route("POST", "/channels/1/messages"));
     REQUIRE_FALSE(f.ec);
     asio::cancellation_signal signal;
     bool done = false;
     boost::system::error_code ec;
     vclock::time_point ended{};
-    drl::async_send(f.limiter, drl::make_route("POST", "/channels/1/messages"),
-                    scripted_send{f.ctx, f.script, f.attempts},
+    const auto r = drl::make_route("POST", "/channels/1/messages");
+    drl::async_send(f.limiter, r, f.sender(r),
                     asio::bind_cancellation_slot(
                         signal.slot(), [&](boost::system::error_code e, drl::http_response) {
                             done = true;

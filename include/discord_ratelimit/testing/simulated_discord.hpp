@@ -62,6 +62,8 @@ public:
         std::uint64_t ok = 0;
         std::uint64_t user_429 = 0;
         std::uint64_t global_429 = 0;
+        std::uint64_t injected = 0; ///< requests answered with an injected reply
+        /// 429s the rules gave (injected answers not included).
         std::uint64_t rate_limited() const noexcept { return user_429 + global_429; }
     };
 
@@ -79,10 +81,20 @@ public:
     {
     }
 
+    /// Makes the next request answered with `r` instead of the rules (a fault, a 5xx, a ban page, a
+    /// shared 429...); injected answers are used in order, one per request.
+    void inject(reply r) { injected_.push_back(std::move(r)); }
+
     /// Answers a request on `r` that arrives at `arrival` (arrivals must come in time order).
     reply handle(const route& r, time_point arrival)
     {
         ++counters_.requests;
+        if (!injected_.empty()) {
+            reply out = std::move(injected_.front());
+            injected_.pop_front();
+            ++counters_.injected;
+            return out;
+        }
         if (!r.global_exempt) {
             while (!global_arrivals_.empty() &&
                    arrival - global_arrivals_.front() >= config_.global_window)
@@ -201,6 +213,7 @@ private:
     std::deque<window_record> history_;
     std::map<std::pair<std::string, major_parameter>, open_window, key_less> windows_;
     std::deque<time_point> global_arrivals_;
+    std::deque<reply> injected_;
 };
 
 } // namespace discord_ratelimit::testing
