@@ -113,8 +113,7 @@ public:
                                 std::stop_token stop = {})
     {
         waiter w;
-        const std::stop_callback<stop_request> on_stop{stop, stop_request{this, &w}};
-        call_scope call{*this};
+        stoppable_call call{*this, std::move(stop), w};
         if (shut_down_)
             return failure(0, error::shut_down);
         if (w.cancelled)
@@ -131,8 +130,7 @@ public:
     acquire_result_type acquire(ticket_id ticket, std::stop_token stop = {})
     {
         waiter w;
-        const std::stop_callback<stop_request> on_stop{stop, stop_request{this, &w}};
-        call_scope call{*this};
+        stoppable_call call{*this, std::move(stop), w};
         if (shut_down_)
             return abandon(ticket, error::shut_down);
         if (w.cancelled)
@@ -245,6 +243,33 @@ private:
             w->cancelled = true;
             self->announce();
         }
+    };
+
+    /// A call that blocks, with its stop callback: registered before the lock is taken (it may run at
+    /// once, in this thread) and unregistered before the call counts as left, so that no callback
+    /// can touch a limiter whose destructor saw no call inside.
+    struct stoppable_call {
+        stoppable_call(blocking_limiter& l, std::stop_token stop, waiter& w)
+            : self{l}
+        {
+            on_stop.emplace(std::move(stop), stop_request{&l, &w});
+            lock = std::unique_lock{l.mutex_};
+            ++self.inside_;
+        }
+        stoppable_call(const stoppable_call&) = delete;
+        stoppable_call& operator=(const stoppable_call&) = delete;
+        ~stoppable_call()
+        {
+            lock.unlock();
+            on_stop.reset(); // waits for a callback running on another thread
+            lock.lock();
+            if (--self.inside_ == 0 && self.shut_down_)
+                self.idle_.notify_all();
+        }
+
+        blocking_limiter& self;
+        std::optional<std::stop_callback<stop_request>> on_stop;
+        std::unique_lock<std::mutex> lock;
     };
 
     /// Keeps a waiter in `blocked_` while it blocks.

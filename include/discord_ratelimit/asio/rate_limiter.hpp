@@ -46,6 +46,9 @@ struct permit {
 /// engine runs under one mutex, and completion handlers are never invoked while it is held: each
 /// one is posted to its associated executor (the limiter's executor by default).
 ///
+/// The engine's observer (`engine_config::observer`) is called with that mutex held: it must not
+/// call back into the limiter.
+///
 /// @par Lifetime
 /// Destroying the limiter (or calling `shutdown`) completes every pending operation with
 /// `error::shut_down`. Destroy it before its execution context.
@@ -109,8 +112,15 @@ public:
     {
         return boost::asio::async_initiate<CompletionToken, acquire_signature>(
             [](auto handler, std::shared_ptr<state> s, ticket_id ticket) {
-                s->start(std::move(handler),
-                         [&](engine_type& e, time_point now) { return e.acquire(ticket, now); });
+                s->start(std::move(handler), [&](engine_type& e, time_point now) {
+                    // A retry the engine failed before anyone asked for it: report that failure.
+                    if (const auto it = s->unclaimed.find(ticket); it != s->unclaimed.end()) {
+                        const auto r = it->second;
+                        s->unclaimed.erase(it);
+                        return r;
+                    }
+                    return e.acquire(ticket, now);
+                });
             },
             token, state_, retrying.ticket);
     }
@@ -287,9 +297,12 @@ private:
             eng.advance(now, [&](ticket_id ticket, const acquire_result<Clock>& r) {
                 const auto it = waiters.find(ticket);
                 if (it == waiters.end()) {
-                    // Granted to nobody waiting (its waiter was cancelled meanwhile): give it back.
-                    if (r.granted())
-                        eng.cancel(ticket, now);
+                    // A retry whose `async_acquire(permit)` has not started yet (cancelled and
+                    // shut-down waiters left the engine with their waiter). A grant stays in the
+                    // engine, which returns it to `acquire(ticket)`; a failure (the ticket is
+                    // released now) is kept for it.
+                    if (!r.granted())
+                        unclaimed.emplace(ticket, r);
                     return;
                 }
                 out.push_back({std::move(it->second), result_code(r), permit{ticket}});
@@ -348,6 +361,7 @@ private:
         timer_type timer;
         std::optional<time_point> armed;
         std::unordered_map<ticket_id, std::unique_ptr<waiter>> waiters;
+        std::unordered_map<ticket_id, acquire_result<Clock>> unclaimed;
         bool shut = false;
     };
 

@@ -15,6 +15,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,8 +63,9 @@ struct send_operation {
     Limiter& limiter;
     route r;
     typename Limiter::options_type options;
-    Send send;
+    std::unique_ptr<Send> send; ///< stable while the operation moves into the send's handler
     permit p{};
+    Response last{}; ///< the last response received, for every later failure
 
     template <class Self>
     void operator()(Self& self)
@@ -77,9 +79,13 @@ struct send_operation {
     void operator()(Self& self, boost::system::error_code ec, permit granted)
     {
         if (ec)
-            return self.complete(ec, Response{});
+            return self.complete(ec, std::move(last));
+        if (self.cancelled() != boost::asio::cancellation_type::none) {
+            limiter.cancel(granted); // cancelled while its grant was on its way: never sent
+            return self.complete(boost::asio::error::operation_aborted, std::move(last));
+        }
         p = granted;
-        send(std::move(self));
+        (*send)(std::move(self)); // `*send` is evaluated before the handler is moved
     }
 
     /// The response, or the transport's error: ask the engine what it means.
@@ -98,6 +104,7 @@ struct send_operation {
                 limiter.cancel(p);
                 return self.complete(boost::asio::error::operation_aborted, std::move(res));
             }
+            last = std::move(res);
             return limiter.async_acquire(p, std::move(self));
         }
     }
@@ -135,7 +142,7 @@ auto async_send(basic_rate_limiter<Clock, Executor>& limiter, const route& r, Se
     using limiter_type = basic_rate_limiter<Clock, Executor>;
     return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, Response)>(
         detail::send_operation<limiter_type, std::decay_t<Send>, Response>{
-            limiter, r, options, std::forward<Send>(send)},
+            limiter, r, options, std::make_unique<std::decay_t<Send>>(std::forward<Send>(send))},
         token, limiter.get_executor());
 }
 
