@@ -1,6 +1,7 @@
 #include <discord_ratelimit/blocking_limiter.hpp>
 
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <discord_ratelimit/testing/simulated_discord.hpp>
 
@@ -31,7 +32,8 @@ struct blocking_test_clock_tag {};
 using clock_type = drl::basic_manual_clock<blocking_test_clock_tag>;
 using limiter_type = drl::blocking_limiter<clock_type>;
 using result_type = drl::acquire_result<clock_type>;
-using headers_type = std::vector<std::pair<std::string, std::string>>;
+using test_support::bucket_headers;
+using test_support::headers_type;
 using server_type = drl::testing::simulated_discord<clock_type>;
 using drl::acquire_status;
 using drl::completion_status;
@@ -62,14 +64,6 @@ const auto send_message = [] {
     return drl::make_route("POST", "/channels/100/messages");
 };
 
-headers_type bucket_headers(std::uint32_t limit, std::uint32_t remaining, std::string reset_after)
-{
-    return {{"x-ratelimit-limit", std::to_string(limit)},
-            {"x-ratelimit-remaining", std::to_string(remaining)},
-            {"x-ratelimit-reset-after", std::move(reset_after)},
-            {"x-ratelimit-bucket", "abcd1234"},
-            {"via", "1.1 google"}};
-}
 
 headers_type user_429_headers(std::string retry_after)
 {

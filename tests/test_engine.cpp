@@ -1,6 +1,7 @@
 #include <discord_ratelimit/engine.hpp>
 
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <chrono>
 #include <string>
@@ -11,7 +12,8 @@ using namespace std::chrono_literals;
 namespace drl = discord_ratelimit;
 using clock_type = drl::manual_clock;
 using engine_type = drl::engine<clock_type>;
-using headers_type = std::vector<std::pair<std::string, std::string>>;
+using test_support::bucket_headers;
+using test_support::headers_type;
 using drl::acquire_status;
 using drl::completion_status;
 
@@ -24,15 +26,6 @@ drl::route route_of(std::string_view method, std::string_view path)
     return drl::make_route(method, path);
 }
 
-headers_type bucket_headers(std::uint32_t limit, std::uint32_t remaining, std::string reset_after,
-                            std::string hash = "abcd1234")
-{
-    return {{"x-ratelimit-limit", std::to_string(limit)},
-            {"x-ratelimit-remaining", std::to_string(remaining)},
-            {"x-ratelimit-reset-after", std::move(reset_after)},
-            {"x-ratelimit-bucket", std::move(hash)},
-            {"via", "1.1 google"}};
-}
 
 std::vector<drl::ticket_id> granted_by_advance(engine_type& e, clock_type::time_point now)
 {

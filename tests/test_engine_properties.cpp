@@ -5,6 +5,7 @@
 #include <discord_ratelimit/testing/simulated_discord.hpp>
 
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -25,21 +26,13 @@ using time_point = clock_type::time_point;
 using duration = clock_type::duration;
 using engine_type = drl::engine<clock_type>;
 using server_type = drl::testing::simulated_discord<clock_type>;
-using headers_type = std::vector<std::pair<std::string, std::string>>;
+using test_support::bucket_headers;
+using test_support::headers_type;
 using drl::acquire_status;
 using drl::completion_status;
 
 const time_point t0{};
 
-headers_type bucket_headers(std::uint32_t limit, std::uint32_t remaining, std::string reset_after,
-                            std::string hash)
-{
-    return {{"x-ratelimit-limit", std::to_string(limit)},
-            {"x-ratelimit-remaining", std::to_string(remaining)},
-            {"x-ratelimit-reset-after", std::move(reset_after)},
-            {"x-ratelimit-bucket", std::move(hash)},
-            {"via", "1.1 google"}};
-}
 
 const headers_type via_only{{"via", "1.1 google"}};
 

@@ -2,6 +2,7 @@
 #include <discord_ratelimit/headers.hpp>
 
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <array>
 #include <chrono>
@@ -61,20 +62,7 @@ std::string repeated(char c, std::size_t count)
     return std::string(count, c);
 }
 
-/// `text` in a heap block of exactly its size, so that AddressSanitizer reports any read past it.
-struct exact_copy {
-    explicit exact_copy(std::string_view text)
-        : bytes(std::make_unique<char[]>(text.size()))
-        , size(text.size())
-    {
-        if (!text.empty())
-            std::memcpy(bytes.get(), text.data(), text.size());
-    }
-    std::string_view view() const { return {bytes.get(), size}; }
-
-    std::unique_ptr<char[]> bytes;
-    std::size_t size;
-};
+using test_support::exact_copy;
 
 } // namespace
 

@@ -2,6 +2,7 @@
 #include <discord_ratelimit/rate_limit_body.hpp>
 
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -19,20 +20,7 @@ using namespace std::string_view_literals;
 
 namespace {
 
-/// `text` in a heap block of exactly its size, so that AddressSanitizer reports any read past it.
-struct exact_copy {
-    explicit exact_copy(std::string_view text)
-        : bytes(std::make_unique<char[]>(text.size()))
-        , size(text.size())
-    {
-        if (!text.empty())
-            std::memcpy(bytes.get(), text.data(), text.size());
-    }
-    std::string_view view() const { return {bytes.get(), size}; }
-
-    std::unique_ptr<char[]> bytes;
-    std::size_t size;
-};
+using test_support::exact_copy;
 
 body_kind kind_of(std::string_view body)
 {

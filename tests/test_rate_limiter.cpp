@@ -1,6 +1,7 @@
 #include <discord_ratelimit/asio/rate_limiter.hpp>
 
 #include "catch.hpp"
+#include "test_support.hpp"
 
 #include <discord_ratelimit/asio/virtual_time.hpp>
 
@@ -32,16 +33,9 @@ namespace {
 struct limiter_clock_tag {};
 using vclock = drl::basic_manual_clock<limiter_clock_tag>;
 using limiter_type = drl::basic_rate_limiter<vclock>;
-using headers_type = std::vector<std::pair<std::string, std::string>>;
+using test_support::bucket_headers;
+using test_support::headers_type;
 
-headers_type bucket_headers(std::uint32_t limit, std::uint32_t remaining, std::string reset_after)
-{
-    return {{"x-ratelimit-limit", std::to_string(limit)},
-            {"x-ratelimit-remaining", std::to_string(remaining)},
-            {"x-ratelimit-reset-after", std::move(reset_after)},
-            {"x-ratelimit-bucket", "abcd1234"},
-            {"via", "1.1 google"}};
-}
 
 const auto send_message = [] {
     return drl::make_route("POST", "/channels/100/messages");
