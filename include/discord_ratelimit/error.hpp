@@ -15,7 +15,7 @@ namespace discord_ratelimit {
 enum class error {
     rate_limited = 1,  ///< the known wait exceeds the request's maximum wait or deadline
     deadline_exceeded, ///< the request's deadline passed while it waited
-    banned, ///< a Cloudflare ban (429 without `Via`, or not Discord's JSON) is cooling down
+    banned, ///< a Cloudflare ban (a 429 without `Via`, or an HTML, text or ban-notice body)
     invalid_request_limit, ///< the hard stop on invalid requests per 10 minutes is reached
     retries_exhausted, ///< 5xx, network errors or timeouts outlasted the maximum number of attempts
     not_resent, ///< a non-idempotent request may have reached Discord; resending could duplicate it
