@@ -33,12 +33,15 @@ TEST_CASE("an unknown bucket admits exactly one probe until its headers arrive",
     CHECK(b.available(t0 + 100ms) == 4);
 }
 
-TEST_CASE("a probe that fails without headers lets the next probe go", "[bucket]")
+TEST_CASE("a probe lost without headers holds the next probe back for its pause", "[bucket]")
 {
     bucket b;
     b.on_grant(t0);
-    b.on_lost(t0 + 1s);
-    CHECK(b.available(t0 + 1s) == 1);
+    b.on_lost(t0 + 1s, 500ms);
+    CHECK(b.available(t0 + 1s) == 0);
+    REQUIRE(b.next_reset());
+    CHECK(*b.next_reset() == t0 + 1500ms);
+    CHECK(b.available(t0 + 1500ms) == 1);
 }
 
 TEST_CASE("up to remaining requests are in flight at once, never more", "[bucket]")

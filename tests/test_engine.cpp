@@ -12,10 +12,10 @@ using namespace std::chrono_literals;
 namespace drl = discord_ratelimit;
 using clock_type = drl::manual_clock;
 using engine_type = drl::engine<clock_type>;
-using test_support::bucket_headers;
-using test_support::headers_type;
 using drl::acquire_status;
 using drl::completion_status;
+using test_support::bucket_headers;
+using test_support::headers_type;
 
 namespace {
 
@@ -25,7 +25,6 @@ drl::route route_of(std::string_view method, std::string_view path)
 {
     return drl::make_route(method, path);
 }
-
 
 std::vector<drl::ticket_id> granted_by_advance(engine_type& e, clock_type::time_point now)
 {
@@ -564,6 +563,8 @@ TEST_CASE("the engine is deterministic for a given jitter seed", "[engine]")
         engine_type::config_type config;
         config.jitter_seed = seed;
         engine_type e{config};
+        const auto known = e.acquire(route_of("GET", "/guilds/1"), t0);
+        e.complete(known.ticket, 200, bucket_headers(5, 4, "5"), "{}", t0);
         const auto a = e.acquire(route_of("GET", "/guilds/1"), t0);
         return *e.complete(a.ticket, 500, headers_type{}, "", t0).retry_at;
     };
@@ -602,6 +603,20 @@ TEST_CASE("a known bucket holds one request back for each probe in flight on its
     // The probe turns out to use another bucket: the held request goes.
     e.complete(probe.ticket, 200, bucket_headers(5, 4, "10", "other"), "{}", t0);
     CHECK(granted_by_advance(e, t0) == std::vector{held.ticket});
+}
+
+TEST_CASE("a probe lost to a 5xx holds its unknown bucket, and its own retry, for the pause",
+          "[engine]")
+{
+    engine_type e; // default_retry_after: 1 s
+    const auto probe = e.acquire(route_of("GET", "/guilds/1"), t0);
+    const auto queued = e.acquire(route_of("GET", "/guilds/1"), t0);
+    REQUIRE(queued.status == acquire_status::waiting);
+    const auto c = e.complete(probe.ticket, 502, headers_type{}, "", t0);
+    REQUIRE(c.status == completion_status::retry);
+    CHECK(*c.retry_at == t0 + 1s); // the lost probe may have used the window's only request
+    CHECK(granted_by_advance(e, t0 + 999ms).empty());
+    CHECK(granted_by_advance(e, t0 + 1s) == std::vector{probe.ticket}); // one probe, the oldest
 }
 
 TEST_CASE("4xx answers fail at once with their own error and are never retried", "[engine]")

@@ -66,7 +66,7 @@ public:
         if (unlimited_)
             return unlimited_capacity;
         if (!limit_)
-            return in_flight_ == 0 ? 1U : 0U;
+            return in_flight_ == 0 && now >= probe_held_until_ ? 1U : 0U;
         const std::int64_t limit = *limit_;
         const std::int64_t by_grants = limit - granted_;
         const std::int64_t by_server =
@@ -76,9 +76,11 @@ public:
     }
 
     /// When time alone could make more requests available, if ever (an unknown bucket waits for its
-    /// probe's response instead: no time point).
+    /// probe's response instead: no time point, unless a lost probe holds the next one back).
     std::optional<time_point> next_reset() const noexcept
     {
+        if (!limit_ && in_flight_ == 0 && probe_held_until_ != time_point{})
+            return probe_held_until_;
         if (!limit_ || unlimited_)
             return std::nullopt;
         if (!deadline_confirmed_ && in_flight_ > 0)
@@ -110,9 +112,13 @@ public:
     }
 
     /// A permit ended without a usable response (network error, timeout): it may have been counted.
-    void on_lost(time_point now) noexcept
+    /// While the limit is still unknown, the next probe waits `probe_pause`: the lost one may have
+    /// used the only request of a window nothing is known of yet.
+    void on_lost(time_point now, duration probe_pause = {}) noexcept
     {
         leave_flight();
+        if (!limit_)
+            probe_held_until_ = now + probe_pause;
         // It reached the server before its failure came back, but perhaps after the server's reset:
         // the next window must still count it.
         ++lost_;
@@ -180,6 +186,8 @@ public:
     }
 
     std::optional<std::uint32_t> limit() const noexcept { return limit_; }
+    /// While the limit is unknown: no probe goes before this (see `on_lost`).
+    time_point probe_held_until() const noexcept { return probe_held_until_; }
     bool unlimited() const noexcept { return unlimited_; }
     std::uint32_t in_flight() const noexcept { return in_flight_; }
     std::uint32_t granted() const noexcept { return granted_; }
@@ -262,6 +270,7 @@ private:
     std::optional<std::chrono::nanoseconds> reset_epoch_;
     std::optional<std::chrono::nanoseconds> previous_reset_epoch_;
     time_point last_used_{};
+    time_point probe_held_until_{};
     duration window_length_{};
 };
 

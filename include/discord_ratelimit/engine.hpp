@@ -891,8 +891,10 @@ private:
             e->state.on_response(t.window, update, now);
         else if (o == outcome::success)
             e->state.on_headerless_success(now);
+        else if (is_rate_limited(o))
+            e->state.on_lost(now); // the 429's own wait applies, not a probe pause
         else
-            e->state.on_lost(now);
+            e->state.on_lost(now, config_.default_retry_after);
         mark_dirty(t.bucket, *e);
     }
 
@@ -1082,6 +1084,9 @@ private:
                 return finish_failed(index, c, error::retries_exhausted);
             const auto backoff = jitter_.uniform(config_.retry.backoff_ceiling(t.attempts));
             retry_at = now + std::chrono::ceil<duration>(backoff);
+            // A lost probe holds its still-unknown bucket for a pause (see `on_lost`).
+            if (const auto* e = registry_.find_bucket(t.bucket); e && !e->state.limit())
+                retry_at = std::max(*retry_at, e->state.probe_held_until());
             break;
         }
         }
