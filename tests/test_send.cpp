@@ -100,6 +100,17 @@ struct fixture {
     {
         server.inject(server_type::reply{status, std::move(headers), std::move(body)});
     }
+    /// One successful send that leaves channel 1's bucket spent for 60 s.
+    void spend_channel_bucket()
+    {
+        inject(200, {via,
+                     {"x-ratelimit-limit", "1"},
+                     {"x-ratelimit-remaining", "0"},
+                     {"x-ratelimit-reset-after", "60"},
+                     {"x-ratelimit-bucket", "b"}});
+        run(drl::make_route("POST", "/channels/1/messages"));
+        REQUIRE_FALSE(ec);
+    }
     std::chrono::nanoseconds attempt_at(std::size_t i) const
     {
         return (*attempts)[i].time_since_epoch();
@@ -209,13 +220,7 @@ TEST_CASE("async_send fails at once when the known wait exceeds the request's ma
           "[send]")
 {
     fixture f;
-    f.inject(200, {via,
-                   {"x-ratelimit-limit", "1"},
-                   {"x-ratelimit-remaining", "0"},
-                   {"x-ratelimit-reset-after", "60"},
-                   {"x-ratelimit-bucket", "b"}});
-    f.run(drl::make_route("POST", "/channels/1/messages"));
-    REQUIRE_FALSE(f.ec);
+    f.spend_channel_bucket();
     drl::request_options<vclock> options;
     options.max_wait = 10s;
     boost::system::error_code ec;
@@ -231,13 +236,7 @@ TEST_CASE("cancelling async_send while it waits for a permit ends it with operat
           "[send]")
 {
     fixture f;
-    f.inject(200, {via,
-                   {"x-ratelimit-limit", "1"},
-                   {"x-ratelimit-remaining", "0"},
-                   {"x-ratelimit-reset-after", "60"},
-                   {"x-ratelimit-bucket", "b"}});
-    f.run(drl::make_route("POST", "/channels/1/messages"));
-    REQUIRE_FALSE(f.ec);
+    f.spend_channel_bucket();
     asio::cancellation_signal signal;
     bool done = false;
     boost::system::error_code ec;

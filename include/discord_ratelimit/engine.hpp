@@ -540,7 +540,7 @@ private:
         if (t.limit_at && now >= *t.limit_at &&
             (t.stage == phase::queued || t.stage == phase::sleeping)) {
             fail_waiting(*index,
-                         t.limit_is_max_wait ? error::rate_limited : error::deadline_exceeded, now);
+                         t.limit_is_max_wait ? error::rate_limited : error::deadline_exceeded);
             return;
         }
         if (t.stage == phase::sleeping && now >= t.not_before) {
@@ -737,7 +737,7 @@ private:
             // The known wait already ends past the request's limit: fail now, not at the limit.
             const error why = t.limit_is_max_wait || !t.options.deadline ? error::rate_limited
                                                                          : error::deadline_exceeded;
-            fail_waiting(index, why, now, *at - now);
+            fail_waiting(index, why, *at - now);
             auto result = failure(id, why);
             result.wait = *at - now;
             release(index);
@@ -826,7 +826,7 @@ private:
     }
 
     /// Ends a queued or sleeping ticket with an error, to be reported by `advance` or `acquire`.
-    void fail_waiting(std::uint32_t index, error why, time_point /*now*/, duration wait = {})
+    void fail_waiting(std::uint32_t index, error why, duration wait = {})
     {
         ticket& t = slots_[index];
         if (t.stage == phase::queued)
@@ -844,12 +844,12 @@ private:
     }
 
     /// Fails every waiting ticket (a ban, or the invalid-request stop).
-    void fail_all_waiting(error why, time_point now, duration wait)
+    void fail_all_waiting(error why, duration wait)
     {
         for (std::uint32_t index = 0; index < slots_.size(); ++index) {
             const auto p = slots_[index].stage;
             if (p == phase::queued || p == phase::sleeping)
-                fail_waiting(index, why, now, wait);
+                fail_waiting(index, why, wait);
         }
     }
 
@@ -1012,7 +1012,7 @@ private:
                     config_.observer->on_invalid_request_warning(after, threshold);
         if (config_.invalid_request_stop && before < *config_.invalid_request_stop &&
             after >= *config_.invalid_request_stop)
-            fail_all_waiting(error::invalid_request_limit, now, {});
+            fail_all_waiting(error::invalid_request_limit, {});
     }
 
     /// The policy: done, retry at T, or fail with a reason.
@@ -1065,7 +1065,7 @@ private:
             if (config_.observer)
                 config_.observer->on_ban(
                     std::chrono::duration_cast<std::chrono::nanoseconds>(cooldown));
-            fail_all_waiting(error::banned, now, cooldown);
+            fail_all_waiting(error::banned, cooldown);
             return finish_failed(index, c, error::banned, ban_until_ - now);
         }
         case outcome::unauthorized: return finish_failed(index, c, error::unauthorized);
