@@ -67,6 +67,9 @@ public:
 } // namespace detail
 
 /// The category of every `discord_ratelimit::error`.
+///
+/// @par Thread Safety
+/// Safe to call concurrently; the category is a constant singleton.
 inline const std::error_category& error_category() noexcept
 {
     static const detail::error_category_impl instance;

@@ -80,6 +80,9 @@ public:
 };
 
 /// Counters a bot exports to its metrics (see `engine::stats`).
+///
+/// @par Thread Safety
+/// A value type (a snapshot): safe for concurrent reads.
 struct engine_stats {
     std::uint64_t requests = 0;  ///< acquisitions started
     std::uint64_t granted = 0;   ///< permits granted (retries included)

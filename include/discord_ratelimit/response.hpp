@@ -25,6 +25,10 @@ enum class transport_error : std::uint8_t {
 };
 
 /// A response, parsed: status, rate-limit headers and the 429 body.
+///
+/// @par Thread Safety
+/// A value type: distinct objects safe, shared objects safe for concurrent reads. `classify` and
+/// `retry_after` are pure functions, safe to call concurrently.
 struct response {
     int status = 0;
     rate_limit_headers headers;

@@ -16,6 +16,9 @@
 namespace discord_ratelimit {
 
 /// The knobs of the retry decisions. The defaults suit a bot; every field may be changed.
+///
+/// @par Thread Safety
+/// A value type: safe for concurrent reads.
 struct retry_policy {
     /// Attempts in all (the first one included) for 5xx, network errors and timeouts.
     std::uint32_t max_attempts = 4;

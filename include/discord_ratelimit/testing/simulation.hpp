@@ -35,6 +35,7 @@ struct simulation_result {
 };
 
 /// Submits `requests` at `start` and drives `engine` and `server` until every request ended.
+/// Single-threaded: the engine and the server must not be used elsewhere meanwhile.
 /// `latency(n)` is the round trip of the n-th transfer; half of it to reach the server, half back.
 /// Requests and their ends are processed in time order; nothing sleeps.
 template <clock Clock, class Store>
