@@ -53,6 +53,9 @@ struct retry_policy {
 };
 
 /// splitmix64: a small, fast, seedable generator, so that the engine stays deterministic.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: unsafe.
 class jitter_source {
 public:
     explicit jitter_source(std::uint64_t seed = 0x9E3779B97F4A7C15ULL) noexcept
