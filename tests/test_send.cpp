@@ -259,3 +259,19 @@ TEST_CASE("cancelling async_send while it waits for a permit ends it with operat
     CHECK(ended == vclock::time_point{} + 100ms); // at once, not at the reset
     CHECK(f.attempts->size() == 1);
 }
+
+TEST_CASE("transport_error_of: deadlines are timeouts, refusals never sent, the rest may have",
+          "[send]")
+{
+    namespace errc = boost::system::errc;
+    using drl::transport_error;
+    CHECK(drl::transport_error_of(asio::error::timed_out) == transport_error::timeout);
+    CHECK(drl::transport_error_of(errc::make_error_code(errc::timed_out)) ==
+          transport_error::timeout);
+    CHECK(drl::transport_error_of(boost::beast::error::timeout) == transport_error::timeout);
+    CHECK(drl::transport_error_of(asio::error::connection_refused) ==
+          transport_error::connect_failed);
+    CHECK(drl::transport_error_of(asio::error::host_not_found) == transport_error::connect_failed);
+    CHECK(drl::transport_error_of(asio::error::connection_reset) == transport_error::network);
+    CHECK(drl::transport_error_of(asio::error::eof) == transport_error::network);
+}

@@ -63,3 +63,30 @@ TEST_CASE("decimal seconds are printed with milliseconds, rounded up", "[simulat
     CHECK(server_type::decimal_seconds(1ns) == "0.001");
     CHECK(server_type::decimal_seconds(0ns) == "0.000");
 }
+
+TEST_CASE("the simulated Discord keeps an arrival log only when asked", "[simulated]")
+{
+    server_type::config c;
+    c.routes["POST /channels/{channel_id}/messages"] = {"messages", 1, 5s};
+    const auto r = drl::make_route("POST", "/channels/7/messages");
+    const clock_type::time_point t0{};
+    {
+        server_type quiet{c};
+        quiet.handle(r, t0);
+        CHECK(quiet.arrivals().empty());
+    }
+    c.record_arrivals = true;
+    server_type server{c};
+    server.handle(r, t0);
+    server.handle(r, t0 + 1s);
+    server.handle(drl::make_route("POST", "/interactions/1/tok/callback"), t0 + 2s);
+    const auto& log = server.arrivals();
+    REQUIRE(log.size() == 3);
+    CHECK(log[0].at == t0);
+    CHECK(log[0].hash == "messages");
+    CHECK(log[0].major == 7);
+    CHECK(log[0].status == 200);
+    CHECK(log[1].status == 429);
+    CHECK(log[2].global_exempt);
+    CHECK_FALSE(log[0].global_exempt);
+}

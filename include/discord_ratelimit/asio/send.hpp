@@ -13,6 +13,7 @@
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <memory>
@@ -42,12 +43,14 @@ struct response_traits<http_response> {
     static std::string_view body(const http_response& r) noexcept { return r.body; }
 };
 
-/// How a send function's error maps to the engine's transport errors: `timed_out` is a timeout;
-/// refused connections and failed name lookups never sent anything; anything else may have.
+/// How a send function's error maps to the engine's transport errors: `timed_out` (and Beast's
+/// `beast::error::timeout`, which a `tcp_stream` deadline gives) is a timeout; refused connections
+/// and failed name lookups never sent anything; anything else may have.
 inline transport_error transport_error_of(const boost::system::error_code& ec) noexcept
 {
     namespace errc = boost::system::errc;
-    if (ec == errc::timed_out || ec == boost::asio::error::timed_out)
+    if (ec == errc::timed_out || ec == boost::asio::error::timed_out ||
+        ec == boost::beast::error::timeout)
         return transport_error::timeout;
     if (ec == errc::connection_refused || ec == boost::asio::error::host_not_found ||
         ec == boost::asio::error::host_not_found_try_again || ec == errc::network_unreachable ||

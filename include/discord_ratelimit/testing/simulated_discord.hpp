@@ -47,6 +47,8 @@ public:
         bucket_rule default_rule{};
         /// Discord's wall clock at this clock's epoch, for X-RateLimit-Reset.
         std::chrono::seconds wall_clock_at_epoch{1'700'000'000};
+        /// Keep one `arrival_record` per request (see `arrivals()`), for timelines.
+        bool record_arrivals = false;
     };
 
     /// An HTTP answer: status, headers (lower-case names, as Discord sends them) and body.
@@ -76,6 +78,15 @@ public:
         std::uint32_t limit = 0;
     };
 
+    /// One request as the server saw it (kept when `config::record_arrivals` is set).
+    struct arrival_record {
+        time_point at;
+        std::string hash;        ///< the bucket hash its route maps to
+        std::uint64_t major = 0; ///< the major parameter's id (0 when the route has none)
+        int status = 0;          ///< the answer's status
+        bool global_exempt = false;
+    };
+
     explicit simulated_discord(config c = {})
         : config_{std::move(c)}
     {
@@ -87,6 +98,33 @@ public:
 
     /// Answers a request on `r` that arrives at `arrival` (arrivals must come in time order).
     reply handle(const route& r, time_point arrival)
+    {
+        reply out = answer(r, arrival);
+        if (config_.record_arrivals)
+            arrivals_.push_back(
+                arrival_record{arrival, rule_for(r).hash, r.major.id, out.status, r.global_exempt});
+        return out;
+    }
+
+    const counters& seen() const noexcept { return counters_; }
+
+    /// Every window any bucket opened, in order.
+    const std::deque<window_record>& windows() const noexcept { return history_; }
+
+    /// Every request in arrival order, when `config::record_arrivals` is set; empty otherwise.
+    const std::vector<arrival_record>& arrivals() const noexcept { return arrivals_; }
+
+    /// Decimal seconds with millisecond precision, rounded up, as Discord formats them.
+    static std::string decimal_seconds(duration d)
+    {
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+        std::string fraction = std::to_string(ms % 1000);
+        fraction.insert(0, 3 - fraction.size(), '0');
+        return std::to_string(ms / 1000) + "." + fraction;
+    }
+
+private:
+    reply answer(const route& r, time_point arrival)
     {
         ++counters_.requests;
         if (!injected_.empty()) {
@@ -128,21 +166,6 @@ public:
         return bucket_reply(200, rule, rule.limit - w.records->used, w.end, reset_after);
     }
 
-    const counters& seen() const noexcept { return counters_; }
-
-    /// Every window any bucket opened, in order.
-    const std::deque<window_record>& windows() const noexcept { return history_; }
-
-    /// Decimal seconds with millisecond precision, rounded up, as Discord formats them.
-    static std::string decimal_seconds(duration d)
-    {
-        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
-        std::string fraction = std::to_string(ms % 1000);
-        fraction.insert(0, 3 - fraction.size(), '0');
-        return std::to_string(ms / 1000) + "." + fraction;
-    }
-
-private:
     struct open_window {
         window_record* records = nullptr;
         time_point end{};
@@ -214,6 +237,7 @@ private:
     std::map<std::pair<std::string, major_parameter>, open_window, key_less> windows_;
     std::deque<time_point> global_arrivals_;
     std::deque<reply> injected_;
+    std::vector<arrival_record> arrivals_;
 };
 
 } // namespace discord_ratelimit::testing
