@@ -516,6 +516,29 @@ TEST_CASE("channel name and topic edits wait out the hidden limit of 2 per 10 mi
         e.acquire(route_of("PATCH", "/channels/100"), now).granted()); // an edit without name/topic
 }
 
+TEST_CASE("the channel edit window counts from each edit's answer, not its send", "[engine]")
+{
+    // Discord counts an edit when it arrives, which may be as late as its answer: a third edit
+    // that travels faster than the first must not land inside Discord's window.
+    engine_type e;
+    drl::route_options hint;
+    hint.edits_channel_name_or_topic = true;
+    const auto rename = drl::make_route("PATCH", "/channels/100", hint);
+    const auto learn = e.acquire(route_of("PATCH", "/channels/100"), t0); // the bucket: 10 per 1 s
+    e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
+    const auto first = e.acquire(rename, t0);
+    const auto second = e.acquire(rename, t0);
+    REQUIRE(first.granted());
+    REQUIRE(second.granted());
+    e.complete(second.ticket, 200, bucket_headers(10, 8, "1"), "{}", t0 + 1s);
+    e.complete(first.ticket, 200, bucket_headers(10, 7, "1"), "{}", t0 + 3s); // a slow answer
+    const auto third = e.acquire(rename, t0 + 5s);
+    REQUIRE(third.status == acquire_status::waiting);
+    REQUIRE(third.retry_at);
+    CHECK(*third.retry_at == t0 + 1s + 10min);
+    CHECK(granted_by_advance(e, t0 + 1s + 10min) == std::vector{third.ticket});
+}
+
 TEST_CASE("idle buckets and hashes are evicted so memory stays bounded", "[engine]")
 {
     engine_type::config_type config;

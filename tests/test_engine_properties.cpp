@@ -26,13 +26,12 @@ using time_point = clock_type::time_point;
 using duration = clock_type::duration;
 using engine_type = drl::engine<clock_type>;
 using server_type = drl::testing::simulated_discord<clock_type>;
-using test_support::bucket_headers;
-using test_support::headers_type;
 using drl::acquire_status;
 using drl::completion_status;
+using test_support::bucket_headers;
+using test_support::headers_type;
 
 const time_point t0{};
-
 
 const headers_type via_only{{"via", "1.1 google"}};
 
@@ -464,7 +463,9 @@ TEST_CASE("rule: a bucket held back for a probe waits for the probe, it does not
           "at once forever",
           "[engine]")
 {
-    engine_type e;
+    drl::engine_config<clock_type> config;
+    config.probe_hold_limit = duration::zero(); // the probe goes although a bucket of its channel
+    engine_type e{config};                      // is spent (see the probe hold's own tests)
     const auto known = drl::make_route("GET", "/channels/1/messages/5");
     const auto unknown = drl::make_route("GET", "/channels/1/pins"); // same major, hash not learned
     const auto first = e.acquire(known, t0);
@@ -648,4 +649,66 @@ TEST_CASE(
     e.complete(a1.ticket, 200, bucket_headers(2, 1, "10", "H2"), "{}", t0 + 50ms);
     const auto b = e.acquire(route, t0 + 60ms); // a2 is still in flight towards H2: H2 is full
     CHECK(b.status == acquire_status::waiting);
+}
+
+// ---- a probe may share a spent bucket of its channel --------------------------------------------
+
+TEST_CASE("a probe waits while a known bucket of its channel is spent: the route may share it",
+          "[engine][probe]")
+{
+    const auto patch = drl::make_route("PATCH", "/channels/1/messages/5");
+    const auto del = drl::make_route("DELETE", "/channels/1/messages/6");
+    const auto del_elsewhere = drl::make_route("DELETE", "/channels/2/messages/6");
+    const auto spend_patch_bucket = [&](engine_type& e, const std::string& reset_after) {
+        const auto a = e.acquire(patch, t0);
+        REQUIRE(a.granted());
+        REQUIRE(
+            e.complete(a.ticket, 200, bucket_headers(1, 0, reset_after, "edits"), "{}", t0 + 50ms)
+                .status == completion_status::done);
+    };
+
+    SECTION("held until the spent bucket resets; other channels probe at once")
+    {
+        engine_type e;
+        spend_patch_bucket(e, "5");
+        const auto d = e.acquire(del, t0 + 100ms);
+        CHECK(d.status == acquire_status::waiting);
+        CHECK(d.reason == drl::wait_reason::unknown_bucket);
+        REQUIRE(d.retry_at);
+        CHECK(*d.retry_at == t0 + 50ms + 5s);
+        CHECK(e.next_wakeup() == t0 + 50ms + 5s);
+        CHECK(e.acquire(del_elsewhere, t0 + 100ms).granted());
+        CHECK(granted_by_advance(e, t0 + 5s).empty());
+        CHECK(granted_by_advance(e, t0 + 50ms + 5s) == std::vector{d.ticket});
+    }
+    SECTION("a request's maximum wait sees the hold")
+    {
+        engine_type e;
+        spend_patch_bucket(e, "5");
+        drl::request_options<clock_type> options;
+        options.max_wait = 1s;
+        const auto d = e.acquire(del, t0 + 100ms, options);
+        CHECK(d.status == acquire_status::failed);
+        CHECK(d.error == drl::error::rate_limited);
+    }
+    SECTION("not for a spent bucket resetting beyond probe_hold_limit")
+    {
+        engine_type e;
+        spend_patch_bucket(e, "60");
+        CHECK(e.acquire(del, t0 + 100ms).granted());
+    }
+    SECTION("not when probe_hold_limit is zero")
+    {
+        drl::engine_config<clock_type> config;
+        config.probe_hold_limit = duration::zero();
+        engine_type e{config};
+        spend_patch_bucket(e, "5");
+        CHECK(e.acquire(del, t0 + 100ms).granted());
+    }
+    SECTION("not once the spent bucket has reset")
+    {
+        engine_type e;
+        spend_patch_bucket(e, "5");
+        CHECK(e.acquire(del, t0 + 50ms + 5s).granted());
+    }
 }

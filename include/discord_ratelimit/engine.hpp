@@ -75,6 +75,10 @@ struct engine_config {
     /// The hidden limit of channel name and topic edits: this many per channel per window.
     std::uint32_t channel_edit_limit = 2;
     duration channel_edit_window = std::chrono::duration_cast<duration>(std::chrono::minutes{10});
+    /// A route whose bucket is not known yet may share any bucket of its channel (guild, webhook):
+    /// its probe waits while a known bucket on the same major parameter is spent and resets within
+    /// this time, instead of risking a 429 there. Zero: probes never wait for that.
+    duration probe_hold_limit = std::chrono::duration_cast<duration>(std::chrono::seconds{10});
     /// Route hash lifetime and idle times before forgetting (bounded memory).
     typename bucket_registry<Clock>::config registry{};
     /// How often idle state is swept.
@@ -234,6 +238,8 @@ public:
             arm_global_timer(now);
         }
         end_probe(t);
+        if (t.r.channel_name_or_topic_edit)
+            edit_answered(t, now);
         learn(*index, res, o, now);
         if (is_invalid_request(o))
             record_invalid(now);
@@ -338,6 +344,7 @@ private:
         bucket_id bucket{};
         std::optional<time_point> limit_at;
         time_point waiting_since{};
+        time_point sent_at{}; ///< when a channel name/topic edit was granted
         time_point not_before{};
         std::uint64_t seq = 0;
         typename discord_bucket<Clock>::window_id window = 0;
@@ -560,6 +567,14 @@ private:
         e->dirty = false;
         if (e->queued == 0)
             return;
+        if (const auto hold = probe_hold(id, now)) {
+            slots_[e->queue_head].reason = wait_reason::unknown_bucket;
+            if (!(e->wake_at > now && e->wake_at <= *hold)) {
+                e->wake_at = *hold;
+                push_timer(*hold, timer_kind::bucket, id, 0);
+            }
+            return;
+        }
         std::uint32_t available = available_for(id, *e, now);
         std::optional<time_point> wake;
         bool global_blocked = false;
@@ -580,6 +595,7 @@ private:
             }
             index = next;
         }
+        note_spent(id, *e, now);
         if (e->queued == 0)
             return;
         if (available == 0) {
@@ -635,6 +651,53 @@ private:
             probe_waiters_.push_back(id);
         }
         return 0;
+    }
+
+    /// A channel name/topic edit was answered. Discord counts it when it arrived, at the latest
+    /// now: its place in the channel's edit log moves from its send to now, so that a later edit
+    /// that travels faster than this one cannot land inside Discord's window.
+    void edit_answered(const ticket& t, time_point now)
+    {
+        const auto it = channel_edits_.find(t.r.major.id);
+        if (it == channel_edits_.end())
+            return;
+        auto& log = it->second;
+        const auto sent = std::find(log.begin(), log.end(), t.sent_at);
+        if (sent == log.end())
+            return; // already out of the window
+        log.erase(sent);
+        log.insert(std::upper_bound(log.begin(), log.end(), now), now);
+    }
+
+    /// Until when a provisional bucket's probe waits for a spent known bucket on its major
+    /// parameter (see `engine_config::probe_hold_limit`); nothing when it may go.
+    std::optional<time_point> probe_hold(const bucket_id& id, time_point now)
+    {
+        if (!id.provisional || spent_majors_.empty())
+            return std::nullopt;
+        const auto it = spent_majors_.find(id.major);
+        if (it == spent_majors_.end())
+            return std::nullopt;
+        if (it->second <= now) {
+            spent_majors_.erase(it);
+            return std::nullopt;
+        }
+        return it->second;
+    }
+
+    /// Remembers that a known bucket is spent until its reset, for the probes of its major
+    /// parameter (see `probe_hold`).
+    void note_spent(const bucket_id& id, entry_type& e, time_point now)
+    {
+        if (id.provisional || config_.probe_hold_limit <= duration::zero() ||
+            e.state.available(now) != 0)
+            return;
+        const auto reset = e.state.next_reset();
+        if (!reset || *reset <= now || *reset - now > config_.probe_hold_limit)
+            return;
+        auto [it, inserted] = spent_majors_.try_emplace(id.major, *reset);
+        if (!inserted && it->second < *reset)
+            it->second = *reset;
     }
 
     /// A probe of a route being discovered ended: buckets that held capacity for it look again.
@@ -698,8 +761,10 @@ private:
             global_.on_send();
             t.holds_global = true;
         }
-        if (t.r.channel_name_or_topic_edit)
+        if (t.r.channel_name_or_topic_edit) {
             channel_edits_[t.r.major.id].push_back(now);
+            t.sent_at = now;
+        }
         t.stage = phase::granted;
         t.notified = false;
         ++unreported_;
@@ -777,6 +842,9 @@ private:
                 reason = wait_reason::global_limit;
             }
         }
+        if (t.stage == phase::queued)
+            if (const auto hold = probe_hold(t.bucket, now))
+                later(*hold, wait_reason::unknown_bucket);
         if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued) {
             if (e->state.available(now) > 0 && available_for(t.bucket, *e, now) == 0) {
                 known = false; // held back for a probe in flight on the same major parameter
@@ -895,6 +963,7 @@ private:
             e->state.on_lost(now); // the 429's own wait applies, not a probe pause
         else
             e->state.on_lost(now, config_.default_retry_after);
+        note_spent(t.bucket, *e, now);
         mark_dirty(t.bucket, *e);
     }
 
@@ -1134,6 +1203,7 @@ private:
             return e.dirty || e.waiting_global || e.waiting_probe;
         });
         std::erase_if(route_blocks_, [now](const auto& item) { return item.second <= now; });
+        std::erase_if(spent_majors_, [now](const auto& item) { return item.second <= now; });
         std::erase_if(channel_edits_, [&](auto& item) {
             return item.second.empty() || now - item.second.back() >= config_.channel_edit_window;
         });
@@ -1155,6 +1225,8 @@ private:
     std::vector<bucket_id> global_waiters_;
     std::vector<bucket_id> probe_waiters_;
     std::unordered_map<major_parameter, std::uint32_t, major_hasher> unknown_probes_;
+    /// Per major parameter: the latest reset of a known bucket seen spent (see `probe_hold`).
+    std::unordered_map<major_parameter, time_point, major_hasher> spent_majors_;
     std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
     std::unordered_map<block_key, time_point, block_hasher> route_blocks_;
     std::unordered_map<std::uint64_t, std::deque<time_point>> channel_edits_;
