@@ -1,0 +1,178 @@
+// Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
+#ifndef DISCORD_RATELIMIT_INTEGRATION_RUN_PROGRAM_HPP
+#define DISCORD_RATELIMIT_INTEGRATION_RUN_PROGRAM_HPP
+
+/// @file
+/// Runs one of the project's programs as a child process (POSIX): feeds its standard input,
+/// collects its standard output and error, and kills it if it outlives a deadline, so a hung
+/// program fails its test instead of hanging the suite.
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace integration {
+
+struct program_result {
+    int exit_code = -1;     ///< the exit status, or -1 when killed by a signal
+    bool timed_out = false; ///< killed for outliving its deadline
+    std::string out;
+    std::string err;
+};
+
+struct program_run {
+    std::vector<std::string> args; ///< args[0] is the program's path
+    std::string input;
+    /// Extra environment entries, `NAME=value`; the rest of the environment is inherited.
+    std::vector<std::string> env;
+    std::chrono::seconds deadline{180};
+};
+
+namespace detail {
+
+inline void set_nonblocking(int fd)
+{
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+struct pipe_pair {
+    int fd[2] = {-1, -1};
+    pipe_pair()
+    {
+        if (::pipe2(fd, O_CLOEXEC) != 0)
+            throw std::runtime_error(std::string{"pipe2: "} + std::strerror(errno));
+    }
+    ~pipe_pair() { close_both(); }
+    pipe_pair(const pipe_pair&) = delete;
+    pipe_pair& operator=(const pipe_pair&) = delete;
+    void close_end(int i)
+    {
+        if (fd[i] >= 0)
+            ::close(fd[i]);
+        fd[i] = -1;
+    }
+    void close_both()
+    {
+        close_end(0);
+        close_end(1);
+    }
+};
+
+} // namespace detail
+
+/// Runs `run.args` with `run.input` on its standard input; returns when it exits (or was killed at
+/// the deadline). Throws only when the process cannot be started.
+inline program_result run_program(const program_run& run)
+{
+    detail::pipe_pair in, out, err;
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e)
+        env_strings.emplace_back(*e);
+    env_strings.insert(env_strings.end(), run.env.begin(), run.env.end());
+    std::vector<char*> argv, envp;
+    for (const auto& a : run.args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env_strings)
+        envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+
+    const pid_t pid = ::fork();
+    if (pid < 0)
+        throw std::runtime_error(std::string{"fork: "} + std::strerror(errno));
+    if (pid == 0) {
+        // The child: only async-signal-safe calls until exec.
+        ::dup2(in.fd[0], STDIN_FILENO);
+        ::dup2(out.fd[1], STDOUT_FILENO);
+        ::dup2(err.fd[1], STDERR_FILENO);
+        ::execve(argv[0], argv.data(), envp.data());
+        ::_exit(127);
+    }
+    in.close_end(0);
+    out.close_end(1);
+    err.close_end(1);
+    detail::set_nonblocking(in.fd[1]);
+    detail::set_nonblocking(out.fd[0]);
+    detail::set_nonblocking(err.fd[0]);
+    // A child that exits before reading its input must not kill the test with SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    program_result result;
+    std::size_t written = 0;
+    if (run.input.empty())
+        in.close_end(1);
+    const auto deadline = std::chrono::steady_clock::now() + run.deadline;
+    char buffer[4096];
+    while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+        const auto left = deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) {
+            ::kill(pid, SIGKILL);
+            result.timed_out = true;
+            break;
+        }
+        std::vector<pollfd> fds;
+        if (in.fd[1] >= 0)
+            fds.push_back({in.fd[1], POLLOUT, 0});
+        if (out.fd[0] >= 0)
+            fds.push_back({out.fd[0], POLLIN, 0});
+        if (err.fd[0] >= 0)
+            fds.push_back({err.fd[0], POLLIN, 0});
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left).count();
+        if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(ms, 1000) + 1)) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        for (const auto& p : fds) {
+            if (p.revents == 0)
+                continue;
+            if (p.fd == in.fd[1]) {
+                const auto n = ::write(p.fd, run.input.data() + written, run.input.size() - written);
+                if (n > 0)
+                    written += static_cast<std::size_t>(n);
+                if (n < 0 && errno != EAGAIN)
+                    written = run.input.size(); // the child closed its input: stop feeding it
+                if (written == run.input.size())
+                    in.close_end(1);
+                continue;
+            }
+            const bool is_out = p.fd == out.fd[0];
+            const auto n = ::read(p.fd, buffer, sizeof buffer);
+            if (n > 0)
+                (is_out ? result.out : result.err).append(buffer, static_cast<std::size_t>(n));
+            else if (n == 0 || errno != EAGAIN)
+                (is_out ? out : err).close_end(0);
+        }
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+}
+
+/// The last non-empty line of `text`.
+inline std::string last_line(const std::string& text)
+{
+    auto end = text.find_last_not_of('\n');
+    if (end == std::string::npos)
+        return {};
+    const auto begin = text.rfind('\n', end);
+    return text.substr(begin == std::string::npos ? 0 : begin + 1,
+                       end + 1 - (begin == std::string::npos ? 0 : begin + 1));
+}
+
+} // namespace integration
+
+#endif
