@@ -539,6 +539,32 @@ TEST_CASE("the channel edit window counts from each edit's answer, not its send"
     CHECK(granted_by_advance(e, t0 + 1s + 10min) == std::vector{third.ticket});
 }
 
+TEST_CASE("a channel edit answered with a 429 was not made: it leaves the edit count", "[engine]")
+{
+    engine_type e;
+    drl::route_options hint;
+    hint.edits_channel_name_or_topic = true;
+    const auto rename = drl::make_route("PATCH", "/channels/100", hint);
+    const auto learn = e.acquire(route_of("PATCH", "/channels/100"), t0);
+    e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
+    const auto first = e.acquire(rename, t0);
+    REQUIRE(first.granted());
+    // Another program used the sub-limit: a 429 while Remaining > 0.
+    auto limited = bucket_headers(10, 8, "1");
+    limited.emplace_back("retry-after", "2");
+    limited.emplace_back("x-ratelimit-scope", "user");
+    const auto c = e.complete(first.ticket, 429, limited,
+                              R"({"message": "You are being rate limited.", "retry_after": 2.0,
+                                  "global": false})",
+                              t0 + 10ms);
+    REQUIRE(c.status == completion_status::retry);
+    const auto second = e.acquire(rename, t0 + 20ms);
+    REQUIRE(second.status == acquire_status::waiting);
+    // The retry and the second edit are the two edits of the window: both go once it is over.
+    const auto granted = granted_by_advance(e, t0 + 2010ms);
+    CHECK(granted.size() == 2);
+}
+
 TEST_CASE("idle buckets and hashes are evicted so memory stays bounded", "[engine]")
 {
     engine_type::config_type config;

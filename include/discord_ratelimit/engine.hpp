@@ -239,7 +239,7 @@ public:
         }
         end_probe(t);
         if (t.r.channel_name_or_topic_edit)
-            edit_answered(t, now);
+            edit_answered(t, o, now);
         learn(*index, res, o, now);
         if (is_invalid_request(o))
             record_invalid(now);
@@ -655,8 +655,9 @@ private:
 
     /// A channel name/topic edit was answered. Discord counts it when it arrived, at the latest
     /// now: its place in the channel's edit log moves from its send to now, so that a later edit
-    /// that travels faster than this one cannot land inside Discord's window.
-    void edit_answered(const ticket& t, time_point now)
+    /// that travels faster than this one cannot land inside Discord's window. An edit answered
+    /// with a 429 was not made: it leaves the log (its retry is logged when it is sent).
+    void edit_answered(const ticket& t, outcome o, time_point now)
     {
         const auto it = channel_edits_.find(t.r.major.id);
         if (it == channel_edits_.end())
@@ -666,7 +667,8 @@ private:
         if (sent == log.end())
             return; // already out of the window
         log.erase(sent);
-        log.insert(std::upper_bound(log.begin(), log.end(), now), now);
+        if (!is_rate_limited(o))
+            log.insert(std::upper_bound(log.begin(), log.end(), now), now);
     }
 
     /// Until when a provisional bucket's probe waits for a spent known bucket on its major
