@@ -973,3 +973,17 @@ TEST_CASE("thousands of random and mutated inputs never crash or yield a malform
     }
     CHECK(accepted > 1000); // the mutations still reach the key-building code
 }
+
+TEST_CASE("body_edits_channel_name_or_topic reads the top-level members of a JSON body", "[route]")
+{
+    using discord_ratelimit::body_edits_channel_name_or_topic;
+    CHECK(body_edits_channel_name_or_topic(R"({"name": "general"})"));
+    CHECK(body_edits_channel_name_or_topic(R"({"nsfw": false, "topic": "news"})"));
+    CHECK_FALSE(body_edits_channel_name_or_topic(R"({"nsfw": false})"));
+    CHECK_FALSE(body_edits_channel_name_or_topic(R"({"permission_overwrites": [{"name": 1}]})"));
+    CHECK_FALSE(body_edits_channel_name_or_topic(R"({"x": {"topic": "nested"}})"));
+    CHECK_FALSE(body_edits_channel_name_or_topic(R"({"name": "trunc)"));
+    CHECK_FALSE(body_edits_channel_name_or_topic(""));
+    CHECK_FALSE(body_edits_channel_name_or_topic("name=general"));
+    static_assert(body_edits_channel_name_or_topic(R"({"name":"x"})"));
+}

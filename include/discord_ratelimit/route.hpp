@@ -14,6 +14,7 @@
 #include <discord_ratelimit/detail/api_path.hpp>
 #include <discord_ratelimit/detail/ascii.hpp>
 #include <discord_ratelimit/detail/byte_hash.hpp>
+#include <discord_ratelimit/detail/json_scanner.hpp>
 #include <discord_ratelimit/error.hpp>
 
 #include <algorithm>
@@ -569,6 +570,19 @@ inline route make_route(std::string_view method, std::string_view path_or_url,
     if (!result)
         throw std::system_error(result.error, std::string(result.reason));
     return result.value;
+}
+
+/// Whether a JSON request body changes a channel's name or topic: its top-level object has a
+/// `name` or `topic` member. For `route_options::edits_channel_name_or_topic` of a
+/// `PATCH /channels/{channel_id}`. A body that is not JSON (or nests too deep) changes nothing
+/// Discord would accept: false.
+constexpr bool body_edits_channel_name_or_topic(std::string_view json_body) noexcept
+{
+    bool found = false;
+    const bool valid = detail::json_scan(json_body, [&](std::string_view key, const auto&) {
+        found = found || key == "name" || key == "topic";
+    });
+    return valid && found;
 }
 
 } // namespace discord_ratelimit

@@ -364,11 +364,7 @@ private:
             return false;
         if (body.empty())
             return r.channel_name_or_topic_edit;
-        bool found = false;
-        const bool valid = detail::json_scan(body, [&](std::string_view key, const auto&) {
-            found = found || key == "name" || key == "topic";
-        });
-        return valid && found;
+        return body_edits_channel_name_or_topic(body);
     }
 
     static std::string user_429_body(duration wait)
