@@ -275,3 +275,16 @@ TEST_CASE("transport_error_of: deadlines are timeouts, refusals never sent, the 
     CHECK(drl::transport_error_of(asio::error::connection_reset) == transport_error::network);
     CHECK(drl::transport_error_of(asio::error::eof) == transport_error::network);
 }
+
+TEST_CASE("async_send that gives up after transport errors returns the last response received",
+          "[send]")
+{
+    fixture f;
+    f.inject(500, {via});
+    f.faults->push_back({}); // the first attempt is answered: 500
+    for (int i = 0; i < 10; ++i)
+        f.faults->push_back(asio::error::connection_reset); // every later one is lost
+    f.run(drl::make_route("GET", "/channels/1/messages"));
+    CHECK(f.ec == drl::error::retries_exhausted);
+    CHECK(f.res.status == 500);
+}

@@ -101,13 +101,16 @@ struct send_operation {
                : limiter.complete(p, traits::status(res), traits::headers(res), traits::body(res));
         switch (c.status) {
         case completion_status::done: return self.complete({}, std::move(res));
-        case completion_status::failed: return self.complete(c.error, std::move(res));
+        case completion_status::failed:
+            // After a transport error `res` is empty: the last response received is the answer.
+            return self.complete(c.error, ec ? std::move(last) : std::move(res));
         case completion_status::retry:
             if (self.cancelled() != boost::asio::cancellation_type::none) {
                 limiter.cancel(p);
                 return self.complete(boost::asio::error::operation_aborted, std::move(res));
             }
-            last = std::move(res);
+            if (!ec)
+                last = std::move(res);
             return limiter.async_acquire(p, std::move(self));
         }
     }
