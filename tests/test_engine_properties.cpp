@@ -3,6 +3,7 @@
 // engine granted with what it knew, every ticket ends, nothing is reported twice, nothing spins.
 #include <discord_ratelimit/engine.hpp>
 #include <discord_ratelimit/testing/simulated_discord.hpp>
+#include <discord_ratelimit/testing/simulation.hpp>
 
 #include "catch.hpp"
 #include "test_support.hpp"
@@ -711,4 +712,149 @@ TEST_CASE("a probe waits while a known bucket of its channel is spent: the route
         spend_patch_bucket(e, "5");
         CHECK(e.acquire(del, t0 + 50ms + 5s).granted());
     }
+}
+
+// ---- scarce global slots: the critical path first -----------------------------------------------
+
+namespace {
+
+/// Messages: 1 per 1 s per channel; a global limit of `global` per second on both sides.
+server_type::config one_per_second(std::uint32_t global)
+{
+    server_type::config config;
+    config.global_limit = global;
+    config.record_arrivals = true;
+    config.routes["POST /channels/{channel_id}/messages"] = {"messages", 1, 1s};
+    return config;
+}
+
+drl::route message_to(std::uint64_t channel)
+{
+    return drl::make_route("POST", "/channels/" + std::to_string(channel) + "/messages");
+}
+
+duration no_latency(std::size_t)
+{
+    return duration::zero();
+}
+
+} // namespace
+
+TEST_CASE("rule: scarce global slots go to the bucket with the longest chain of windows first",
+          "[engine][schedule]")
+{
+    drl::engine_config<clock_type> config;
+    config.global_limit = 5;
+    engine_type e{config};
+    server_type server{one_per_second(5)};
+
+    // Learn every bucket's limit: one message to each of 30 channels, 5 per second from 0 to 5 s;
+    // the last 5 hold the global limit until 6 s.
+    std::vector<drl::route> warm_up;
+    for (std::uint64_t channel = 1; channel <= 30; ++channel)
+        warm_up.push_back(message_to(channel));
+    const auto learned = drl::testing::simulate(e, server, warm_up, t0, no_latency);
+    REQUIRE(learned.succeeded == 30);
+    REQUIRE(learned.last_response == t0 + 5s);
+
+    // Then a chain of 10 windows on channel 1, submitted between 29 one-request channels: with the
+    // drain stack's order (the last waiter first) or the oldest request first, single requests
+    // take the slots that free at 6 s and the chain starts late.
+    std::vector<drl::route> work;
+    for (std::uint64_t channel = 2; channel <= 16; ++channel)
+        work.push_back(message_to(channel));
+    for (int n = 0; n < 10; ++n)
+        work.push_back(message_to(1));
+    for (std::uint64_t channel = 17; channel <= 30; ++channel)
+        work.push_back(message_to(channel));
+    const time_point start = learned.last_response;
+    const auto result = drl::testing::simulate(e, server, work, start, no_latency);
+    REQUIRE(result.succeeded == work.size());
+    CHECK(server.seen().rate_limited() == 0);
+
+    std::vector<time_point> chain;
+    for (const auto& a : server.arrivals())
+        if (a.major == 1 && a.at >= start)
+            chain.push_back(a.at);
+    REQUIRE(chain.size() == 10);
+    CHECK(chain.front() == t0 + 6s); // the first slot that frees
+    // The bound: the chain's 10 windows from the first free slot, (10 - 1) x (1 s + RTT) + RTT;
+    // the 29 others fit beside it (39 requests need only 8 global windows).
+    CHECK(result.last_response == t0 + 6s + 9s);
+    CHECK(chain.back() == t0 + 15s);
+}
+
+TEST_CASE("rule: a one-request bucket is not starved by long chains that fill the global limit",
+          "[engine][schedule]")
+{
+    // Two channels with a backlog of 30 windows each, fed one more request per second, fill the
+    // global limit of 2 per second for 200 s. A request on a third channel, submitted at 5 s, has
+    // the shortest chain of all: ranked by chains alone it would wait for the feeds to stop. The
+    // age of its request outranks a chain's capped length once the chains' oldest requests are
+    // ones submitted more than the cap after it.
+    drl::engine_config<clock_type> config;
+    config.global_limit = 2;
+    config.critical_path_cap = 10s;
+    engine_type e{config};
+    server_type server{one_per_second(2)};
+
+    std::multimap<time_point, drl::route> arrivals;
+    for (int n = 0; n < 30; ++n) {
+        arrivals.emplace(t0, message_to(1));
+        arrivals.emplace(t0, message_to(2));
+    }
+    for (int second = 1; second < 200; ++second) {
+        arrivals.emplace(t0 + std::chrono::seconds{second}, message_to(1));
+        arrivals.emplace(t0 + std::chrono::seconds{second}, message_to(2));
+    }
+    const auto single_at = t0 + 5s;
+    arrivals.emplace(single_at, message_to(3));
+
+    drl::ticket_id single = 0;
+    std::optional<time_point> single_sent;
+    std::size_t open = arrivals.size();
+    time_point now = t0;
+    auto send = [&](drl::ticket_id id, const drl::route& r) {
+        if (id == single)
+            single_sent = now;
+        const auto reply = server.handle(r, now);
+        const auto c = e.complete(id, reply.status, reply.headers, reply.body, now);
+        REQUIRE(c.status == completion_status::done);
+        --open;
+    };
+    std::map<drl::ticket_id, drl::route> waiting;
+    for (int turn = 0; open > 0 && turn < 100000; ++turn) {
+        std::vector<std::pair<drl::ticket_id, drl::route>> granted;
+        while (!arrivals.empty() && arrivals.begin()->first <= now) {
+            const drl::route r = arrivals.begin()->second;
+            arrivals.erase(arrivals.begin());
+            const auto a = e.acquire(r, now);
+            REQUIRE(a.status != acquire_status::failed);
+            if (r.major.id == 3)
+                single = a.ticket;
+            if (a.granted())
+                granted.emplace_back(a.ticket, r);
+            else
+                waiting.emplace(a.ticket, r);
+        }
+        for (const auto id : granted_by_advance(e, now)) {
+            granted.emplace_back(id, waiting.at(id));
+            waiting.erase(id);
+        }
+        for (const auto& [id, r] : granted)
+            send(id, r);
+        std::optional<time_point> next = e.next_wakeup();
+        if (!arrivals.empty() && (!next || arrivals.begin()->first < *next))
+            next = arrivals.begin()->first;
+        if (!next)
+            break;
+        now = std::max(now, *next);
+    }
+    CHECK(open == 0);
+    CHECK(server.seen().rate_limited() == 0);
+    REQUIRE(single_sent);
+    // Chains alone would keep it waiting until about 230 s. With ages, the chains' requests that
+    // pass it are those submitted up to the cap after it (at most 2 x 15 s of feed and backlog
+    // of 60 at 2 per second): it goes within a minute.
+    CHECK(*single_sent < single_at + 60s);
 }

@@ -192,6 +192,8 @@ public:
     std::uint32_t in_flight() const noexcept { return in_flight_; }
     std::uint32_t granted() const noexcept { return granted_; }
     time_point reset_at() const noexcept { return reset_at_; }
+    /// The window's length as far as responses told: the longest Reset-After seen (zero before).
+    duration window_length() const noexcept { return window_length_; }
     time_point last_used() const noexcept { return last_used_; }
     window_id window() const noexcept { return window_; }
 

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <queue>
 #include <system_error>
@@ -79,6 +80,11 @@ struct engine_config {
     /// its probe waits while a known bucket on the same major parameter is spent and resets within
     /// this time, instead of risking a 429 there. Zero: probes never wait for that.
     duration probe_hold_limit = std::chrono::duration_cast<duration>(std::chrono::seconds{10});
+    /// When global slots are scarce, the buckets that wait for them are served longest remaining
+    /// chain of windows first (see `engine`); this is the most a chain counts. Each bucket's
+    /// oldest waiting request adds its age, so a request is never passed by one submitted more
+    /// than this after it. Zero: the oldest waiting request first.
+    duration critical_path_cap = std::chrono::duration_cast<duration>(std::chrono::seconds{60});
     /// Route hash lifetime and idle times before forgetting (bounded memory).
     typename bucket_registry<Clock>::config registry{};
     /// How often idle state is swept.
@@ -155,6 +161,7 @@ public:
     using options_type = request_options<Clock>;
     using acquire_result_type = acquire_result<Clock>;
     using completion_type = completion<Clock>;
+    using duration_rep = typename duration::rep;
 
     explicit engine(config_type config = {})
         : config_{std::move(config)}
@@ -514,9 +521,14 @@ private:
         if (!global_waiters_.empty() && global_.may_send(now))
             wake_global_waiters();
         while (!dirty_.empty()) {
-            const bucket_id id = dirty_.back();
-            dirty_.pop_back();
-            drain(id, now);
+            // Buckets that grant during one event compete for the same global slots: the order of
+            // the drains is the order in which they get them.
+            draining_.swap(dirty_);
+            if (draining_.size() > 1)
+                order_by_urgency(draining_, now);
+            for (const auto& id : draining_)
+                drain(id, now);
+            draining_.clear();
         }
         if (now >= next_eviction_) {
             evict(now);
@@ -556,6 +568,108 @@ private:
             enqueue(*index, e);
             mark_dirty(t.bucket, e);
         }
+    }
+
+    /// How urgently a bucket wants global slots: its remaining chain of windows (capped) plus the
+    /// age of its oldest waiting request; ties go to the oldest request (the lowest sequence).
+    struct urgency {
+        duration score{};
+        std::uint64_t seq = 0;
+        std::size_t position = 0;
+    };
+
+    /// Orders buckets about to be drained so that the scarce global slots go to the critical path.
+    ///
+    /// The makespan of a backlog is set by its longest chain of bucket windows: a bucket with 61
+    /// requests in windows of 5 per 5 s needs 12 more windows whatever else happens, while 300
+    /// buckets of one request each can go in any second. Serving the longest remaining chain first
+    /// starts that chain at once; any other order (the drain stack's, or oldest first) lets short
+    /// work take the slots at the moments a long chain's window opens, and every window it misses
+    /// adds a full window to the span.
+    ///
+    /// Starvation: a chain alone would let a few long backlogs keep a one-request bucket waiting as
+    /// long as they exceed the global limit. The age of each bucket's oldest request is added to
+    /// its chain, and the chain counts at most `critical_path_cap`: a bucket's score then grows
+    /// with its wait at the same rate for everyone, so a request waiting for longer than the cap
+    /// outranks any request submitted after it, and its wait is bounded by the work submitted up
+    /// to one cap after it (a bounded lead over FIFO, not an unbounded one). Age rather than a
+    /// plain cap alone, because a cap alone still ranks all capped chains above a waiting request
+    /// forever.
+    void order_by_urgency(std::vector<bucket_id>& ids, time_point now)
+    {
+        ranks_.clear();
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            ranks_.push_back(urgency_of(ids[i], i, now));
+        std::sort(ranks_.begin(), ranks_.end(), [](const urgency& a, const urgency& b) {
+            if (a.score != b.score)
+                return a.score > b.score;
+            if (a.seq != b.seq)
+                return a.seq < b.seq;
+            return a.position < b.position;
+        });
+        sorted_.clear();
+        for (const auto& rank : ranks_)
+            sorted_.push_back(ids[rank.position]);
+        ids.swap(sorted_);
+    }
+
+    urgency urgency_of(const bucket_id& id, std::size_t position, time_point now)
+    {
+        urgency u;
+        u.position = position;
+        u.seq = std::numeric_limits<std::uint64_t>::max();
+        auto* e = registry_.find_bucket(id);
+        if (!e || e->queued == 0)
+            return u; // nothing to grant: last
+        const ticket& head = slots_[e->queue_head];
+        u.seq = head.seq;
+        const duration cap = std::max(config_.critical_path_cap, duration::zero());
+        u.score = std::min(remaining_chain(e->state, e->queued, now), cap) +
+                  std::max(now - head.waiting_since, duration::zero());
+        return u;
+    }
+
+    /// About how long until a bucket's last queued request may go, if it got every global slot it
+    /// wants: the wait for the window that takes the first request after the current one, plus a
+    /// window for each further window the queue fills.
+    ///
+    /// A bucket of unknown limit can send only its probe, so ranking it too high costs one slot,
+    /// while ranking it too low hides a long chain until its probe goes (with a backlog on every
+    /// channel, behind everything submitted before it). Its chain is therefore estimated
+    /// pessimistically: one request per window of the longest window learned so far.
+    duration remaining_chain(discord_bucket<Clock>& b, std::uint32_t queued, time_point now) const
+    {
+        if (b.unlimited())
+            return duration::zero();
+        const std::uint32_t available = b.available(now);
+        const auto limit = b.limit();
+        if (!limit && available > 0) {
+            if (longest_window_ <= duration::zero() || queued <= 1)
+                return duration::zero();
+            const auto most = static_cast<std::uint32_t>(std::min<duration_rep>(
+                std::numeric_limits<duration_rep>::max() / longest_window_.count() / 2,
+                std::numeric_limits<std::uint32_t>::max()));
+            return longest_window_ * static_cast<duration_rep>(std::min(queued - 1, most));
+        }
+        if (queued <= available || !limit || *limit == 0) {
+            if (available > 0)
+                return duration::zero();
+            const auto reset = b.next_reset();
+            return reset && *reset > now ? *reset - now : duration::zero();
+        }
+        const duration window = b.window_length();
+        // The current window ends at its (possibly estimated) deadline; a window not opened yet
+        // opens with the next grant and lasts a full window.
+        const duration current = b.reset_at() > now ? b.reset_at() - now : window;
+        const std::uint64_t rest = queued - available;
+        const std::uint64_t further = (rest + *limit - 1) / *limit - 1;
+        if (window <= duration::zero())
+            return current;
+        const auto most = static_cast<std::uint64_t>(std::numeric_limits<duration_rep>::max() /
+                                                     window.count() / 2);
+        if (further >= most)
+            return std::chrono::duration_values<duration>::max() / 2;
+        return current + window * static_cast<duration_rep>(further);
     }
 
     /// Grants the waiting tickets of one bucket, in order, as far as every limit allows.
@@ -957,9 +1071,10 @@ private:
             e = &registry_.bucket(t.bucket);
             t.window = e->state.on_grant(now);
         }
-        if (trusted && has_info)
+        if (trusted && has_info) {
             e->state.on_response(t.window, update, now);
-        else if (o == outcome::success)
+            longest_window_ = std::max(longest_window_, e->state.window_length());
+        } else if (o == outcome::success)
             e->state.on_headerless_success(now);
         else if (is_rate_limited(o))
             e->state.on_lost(now); // the 429's own wait applies, not a probe pause
@@ -1224,6 +1339,9 @@ private:
     std::uint64_t sequence_ = 0;
     std::vector<ticket_id> ready_;
     std::vector<bucket_id> dirty_;
+    std::vector<bucket_id> draining_; ///< the dirty buckets being drained (reused storage)
+    std::vector<bucket_id> sorted_;   ///< scratch of `order_by_urgency`
+    std::vector<urgency> ranks_;      ///< scratch of `order_by_urgency`
     std::vector<bucket_id> global_waiters_;
     std::vector<bucket_id> probe_waiters_;
     std::unordered_map<major_parameter, std::uint32_t, major_hasher> unknown_probes_;
@@ -1235,6 +1353,8 @@ private:
     time_point ban_until_{};
     time_point next_eviction_{};
     time_point global_timer_{};
+    /// The longest bucket window any response told of (see `remaining_chain`).
+    duration longest_window_{};
 };
 
 } // namespace discord_ratelimit
