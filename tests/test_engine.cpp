@@ -565,6 +565,22 @@ TEST_CASE("a channel edit answered with a 429 was not made: it leaves the edit c
     CHECK(granted.size() == 2);
 }
 
+TEST_CASE("a granted channel edit that is cancelled does not count", "[engine]")
+{
+    engine_type e;
+    drl::route_options hint;
+    hint.edits_channel_name_or_topic = true;
+    const auto rename = drl::make_route("PATCH", "/channels/100", hint);
+    const auto learn = e.acquire(route_of("PATCH", "/channels/100"), t0);
+    e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
+    for (int i = 0; i < 2; ++i) {
+        const auto a = e.acquire(rename, t0);
+        REQUIRE(a.granted());
+        CHECK_FALSE(e.cancel(a.ticket, t0));
+    }
+    CHECK(e.acquire(rename, t0 + 1s).granted());
+}
+
 TEST_CASE("idle buckets and hashes are evicted so memory stays bounded", "[engine]")
 {
     engine_type::config_type config;

@@ -714,6 +714,40 @@ TEST_CASE("a probe waits while a known bucket of its channel is spent: the route
     }
 }
 
+TEST_CASE("a probe's hold ends probe_hold_limit after it began to wait, however busy its channel",
+          "[engine][probe]")
+{
+    // Two buckets of channel 1 spent in turn: one of them is nearly always spent. The probe waits
+    // for them, but not for longer than the limit.
+    drl::engine_config<clock_type> config;
+    config.probe_hold_limit = 3s;
+    engine_type e{config};
+    const auto spend = [&](const char* method, const char* path, const char* hash,
+                           std::uint32_t remaining, const char* reset_after, time_point at) {
+        const auto a = e.acquire(drl::make_route(method, path), at);
+        REQUIRE(a.granted());
+        const auto h = bucket_headers(2, remaining, reset_after, hash);
+        REQUIRE(e.complete(a.ticket, 200, h, "{}", at).status == completion_status::done);
+    };
+    spend("POST", "/channels/1/messages", "sends", 1, "4.9", t0); // known, not spent
+    spend("GET", "/channels/1/messages/5", "reads", 0, "2.5", t0);
+    const auto probe = e.acquire(drl::make_route("GET", "/channels/1/pins"), t0 + 100ms);
+    REQUIRE(probe.status == acquire_status::waiting);
+    CHECK(*probe.retry_at == t0 + 2500ms);
+    spend("POST", "/channels/1/messages", "sends", 0, "2.9", t0 + 2s); // spent until 4.9 s
+    CHECK(granted_by_advance(e, t0 + 2500ms).empty());
+    CHECK(granted_by_advance(e, t0 + 3100ms) == std::vector{probe.ticket});
+}
+
+TEST_CASE("routes without a major parameter do not hold each other's probes", "[engine][probe]")
+{
+    engine_type e;
+    const auto a = e.acquire(drl::make_route("POST", "/users/@me/channels"), t0);
+    REQUIRE(a.granted());
+    e.complete(a.ticket, 200, bucket_headers(1, 0, "5", "dms"), "{}", t0);
+    CHECK(e.acquire(drl::make_route("GET", "/users/@me/guilds"), t0 + 10ms).granted());
+}
+
 // ---- scarce global slots: the critical path first -----------------------------------------------
 
 namespace {

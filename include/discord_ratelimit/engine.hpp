@@ -277,6 +277,8 @@ public:
                 global_.on_cancel();
                 wake_global_waiters();
             }
+            if (t.r.channel_name_or_topic_edit)
+                edit_cancelled(t);
             end_probe(t);
         }
         ++stats_.cancelled;
@@ -681,7 +683,7 @@ private:
         e->dirty = false;
         if (e->queued == 0)
             return;
-        if (const auto hold = probe_hold(id, now)) {
+        if (const auto hold = probe_hold(id, *e, now)) {
             slots_[e->queue_head].reason = wait_reason::unknown_bucket;
             if (!(e->wake_at > now && e->wake_at <= *hold)) {
                 e->wake_at = *hold;
@@ -773,23 +775,32 @@ private:
     /// with a 429 was not made: it leaves the log (its retry is logged when it is sent).
     void edit_answered(const ticket& t, outcome o, time_point now)
     {
-        const auto it = channel_edits_.find(t.r.major.id);
-        if (it == channel_edits_.end())
-            return;
-        auto& log = it->second;
-        const auto sent = std::find(log.begin(), log.end(), t.sent_at);
-        if (sent == log.end())
-            return; // already out of the window
-        log.erase(sent);
+        auto& log = channel_edits_[t.r.major.id];
+        // Gone only when it was sent a whole window ago: it may still have arrived just now.
+        if (const auto sent = std::find(log.begin(), log.end(), t.sent_at); sent != log.end())
+            log.erase(sent);
         if (!is_rate_limited(o))
             log.insert(std::upper_bound(log.begin(), log.end(), now), now);
     }
 
-    /// Until when a provisional bucket's probe waits for a spent known bucket on its major
-    /// parameter (see `engine_config::probe_hold_limit`); nothing when it may go.
-    std::optional<time_point> probe_hold(const bucket_id& id, time_point now)
+    /// A granted channel name/topic edit that will not be sent leaves the edit log.
+    void edit_cancelled(const ticket& t)
     {
-        if (!id.provisional || spent_majors_.empty())
+        const auto it = channel_edits_.find(t.r.major.id);
+        if (it == channel_edits_.end())
+            return;
+        auto& log = it->second;
+        if (const auto sent = std::find(log.begin(), log.end(), t.sent_at); sent != log.end())
+            log.erase(sent);
+    }
+
+    /// Until when a provisional bucket's probe waits for a spent known bucket on its major
+    /// parameter (see `engine_config::probe_hold_limit`); nothing when it may go. The hold ends
+    /// `probe_hold_limit` after the probe began to wait at the latest: on a busy channel some
+    /// bucket is nearly always spent, and the probe must not wait for the traffic to stop.
+    std::optional<time_point> probe_hold(const bucket_id& id, const entry_type& e, time_point now)
+    {
+        if (!id.provisional || spent_majors_.empty() || e.queue_head == none)
             return std::nullopt;
         const auto it = spent_majors_.find(id.major);
         if (it == spent_majors_.end())
@@ -798,15 +809,20 @@ private:
             spent_majors_.erase(it);
             return std::nullopt;
         }
-        return it->second;
+        const time_point until =
+            std::min(it->second, slots_[e.queue_head].waiting_since + config_.probe_hold_limit);
+        if (until <= now)
+            return std::nullopt;
+        return until;
     }
 
     /// Remembers that a known bucket is spent until its reset, for the probes of its major
     /// parameter (see `probe_hold`).
     void note_spent(const bucket_id& id, entry_type& e, time_point now)
     {
-        if (id.provisional || config_.probe_hold_limit <= duration::zero() ||
-            e.state.available(now) != 0)
+        // Routes without a major parameter share no channel: no reason to hold one for another.
+        if (id.provisional || id.major.kind == major_kind::none ||
+            config_.probe_hold_limit <= duration::zero() || e.state.available(now) != 0)
             return;
         const auto reset = e.state.next_reset();
         if (!reset || *reset <= now || *reset - now > config_.probe_hold_limit)
@@ -958,8 +974,8 @@ private:
                 reason = wait_reason::global_limit;
             }
         }
-        if (t.stage == phase::queued)
-            if (const auto hold = probe_hold(t.bucket, now))
+        if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued)
+            if (const auto hold = probe_hold(t.bucket, *e, now))
                 later(*hold, wait_reason::unknown_bucket);
         if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued) {
             if (e->state.available(now) > 0 && available_for(t.bucket, *e, now) == 0) {

@@ -107,7 +107,8 @@ struct send_operation {
         case completion_status::retry:
             if (self.cancelled() != boost::asio::cancellation_type::none) {
                 limiter.cancel(p);
-                return self.complete(boost::asio::error::operation_aborted, std::move(res));
+                return self.complete(boost::asio::error::operation_aborted,
+                                     ec ? std::move(last) : std::move(res));
             }
             if (!ec)
                 last = std::move(res);
