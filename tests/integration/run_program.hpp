@@ -7,12 +7,14 @@
 /// collects its standard output and error, and kills it if it outlives a deadline, so a hung
 /// program fails its test instead of hanging the suite.
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,7 +36,8 @@ struct program_result {
 struct program_run {
     std::vector<std::string> args; ///< args[0] is the program's path
     std::string input;
-    /// Extra environment entries, `NAME=value`; the rest of the environment is inherited.
+    /// Environment entries, `NAME=value`, replacing inherited ones of the same name. The rest of
+    /// the environment is inherited, except `DISCORD_TOKEN`: a test never hands a real token on.
     std::vector<std::string> env;
     std::chrono::seconds deadline{180};
 };
@@ -76,10 +79,18 @@ struct pipe_pair {
 inline program_result run_program(const program_run& run)
 {
     detail::pipe_pair in, out, err;
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e)
-        env_strings.emplace_back(*e);
-    env_strings.insert(env_strings.end(), run.env.begin(), run.env.end());
+    const auto name_of = [](std::string_view entry) {
+        return entry.substr(0, entry.find('='));
+    };
+    std::vector<std::string> env_strings{run.env};
+    for (char** e = environ; *e != nullptr; ++e) {
+        const std::string_view entry{*e};
+        const bool replaced = std::any_of(run.env.begin(), run.env.end(), [&](const auto& mine) {
+            return name_of(mine) == name_of(entry);
+        });
+        if (!replaced && name_of(entry) != "DISCORD_TOKEN")
+            env_strings.emplace_back(entry);
+    }
     std::vector<char*> argv, envp;
     for (const auto& a : run.args)
         argv.push_back(const_cast<char*>(a.c_str()));
@@ -92,10 +103,15 @@ inline program_result run_program(const program_run& run)
     if (pid < 0)
         throw std::runtime_error(std::string{"fork: "} + std::strerror(errno));
     if (pid == 0) {
-        // The child: only async-signal-safe calls until exec.
+        // The child: only async-signal-safe calls until exec. It inherits neither the test's
+        // sockets (Asio's are not close-on-exec) nor its ignored SIGPIPE.
         ::dup2(in.fd[0], STDIN_FILENO);
         ::dup2(out.fd[1], STDOUT_FILENO);
         ::dup2(err.fd[1], STDERR_FILENO);
+        ::close_range(3, ~0U, 0);
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        ::sigaction(SIGPIPE, &dfl, nullptr);
         ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
@@ -129,7 +145,8 @@ inline program_result run_program(const program_run& run)
         if (err.fd[0] >= 0)
             fds.push_back({err.fd[0], POLLIN, 0});
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left).count();
-        if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(ms, 1000) + 1)) < 0) {
+        if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(ms, 1000) + 1)) <
+            0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -138,7 +155,8 @@ inline program_result run_program(const program_run& run)
             if (p.revents == 0)
                 continue;
             if (p.fd == in.fd[1]) {
-                const auto n = ::write(p.fd, run.input.data() + written, run.input.size() - written);
+                const auto n =
+                    ::write(p.fd, run.input.data() + written, run.input.size() - written);
                 if (n > 0)
                     written += static_cast<std::size_t>(n);
                 if (n < 0 && errno != EAGAIN)
@@ -151,7 +169,7 @@ inline program_result run_program(const program_run& run)
             const auto n = ::read(p.fd, buffer, sizeof buffer);
             if (n > 0)
                 (is_out ? result.out : result.err).append(buffer, static_cast<std::size_t>(n));
-            else if (n == 0 || errno != EAGAIN)
+            else if (n == 0 || (errno != EAGAIN && errno != EINTR))
                 (is_out ? out : err).close_end(0);
         }
     }

@@ -207,14 +207,16 @@ TEST_CASE("discord-bulk: interaction callbacks mixed with bot traffic", "[progra
 TEST_CASE("discord-bulk: a hidden sub-limit it could not foresee costs one 429, obeyed",
           "[programs][bulk]")
 {
-    fake_discord::server server{fast_discord()};
+    auto options = fast_discord();
+    options.discord.name_edit_window = 5s; // room for a slow start of the program
+    fake_discord::server server{options};
     // Another program renamed the channel twice: the engine cannot know, so its rename meets the
-    // hidden sub-limit (2 per 2 s here) once, waits out its Retry-After and then succeeds.
+    // hidden sub-limit (2 per 5 s here) once, waits out its Retry-After and then succeeds.
     fake_discord::http_client other{server.port()};
     for (int i = 0; i < 2; ++i)
-        REQUIRE(other.request("PATCH", "/api/v10/channels/400", token,
-                              R"({"name":"by-another-bot"})")
-                    .result_int() == 200);
+        REQUIRE(
+            other.request("PATCH", "/api/v10/channels/400", token, R"({"name":"by-another-bot"})")
+                .result_int() == 200);
     const auto s = run_bulk(server, "PATCH /channels/400 {\"name\":\"renamed\"}\n"
                                     "PATCH /channels/400 {\"name\":\"renamed-again\"}\n");
     INFO("stderr: " << s.run.err);
