@@ -516,16 +516,26 @@ TEST_CASE("channel name and topic edits wait out the hidden limit of 2 per 10 mi
         e.acquire(route_of("PATCH", "/channels/100"), now).granted()); // an edit without name/topic
 }
 
+namespace {
+
+/// A rename of channel 100 (a name/topic edit), its bucket (10 per 1 s) already learned by `e`.
+drl::route rename_channel_100(engine_type& e)
+{
+    const auto learn = e.acquire(route_of("PATCH", "/channels/100"), t0);
+    e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
+    drl::route_options hint;
+    hint.edits_channel_name_or_topic = true;
+    return drl::make_route("PATCH", "/channels/100", hint);
+}
+
+} // namespace
+
 TEST_CASE("the channel edit window counts from each edit's answer, not its send", "[engine]")
 {
     // Discord counts an edit when it arrives, which may be as late as its answer: a third edit
     // that travels faster than the first must not land inside Discord's window.
     engine_type e;
-    drl::route_options hint;
-    hint.edits_channel_name_or_topic = true;
-    const auto rename = drl::make_route("PATCH", "/channels/100", hint);
-    const auto learn = e.acquire(route_of("PATCH", "/channels/100"), t0); // the bucket: 10 per 1 s
-    e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
+    const auto rename = rename_channel_100(e);
     const auto first = e.acquire(rename, t0);
     const auto second = e.acquire(rename, t0);
     REQUIRE(first.granted());
@@ -542,11 +552,7 @@ TEST_CASE("the channel edit window counts from each edit's answer, not its send"
 TEST_CASE("a channel edit answered with a 429 was not made: it leaves the edit count", "[engine]")
 {
     engine_type e;
-    drl::route_options hint;
-    hint.edits_channel_name_or_topic = true;
-    const auto rename = drl::make_route("PATCH", "/channels/100", hint);
-    const auto learn = e.acquire(route_of("PATCH", "/channels/100"), t0);
-    e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
+    const auto rename = rename_channel_100(e);
     const auto first = e.acquire(rename, t0);
     REQUIRE(first.granted());
     // Another program used the sub-limit: a 429 while Remaining > 0.
@@ -568,11 +574,7 @@ TEST_CASE("a channel edit answered with a 429 was not made: it leaves the edit c
 TEST_CASE("a granted channel edit that is cancelled does not count", "[engine]")
 {
     engine_type e;
-    drl::route_options hint;
-    hint.edits_channel_name_or_topic = true;
-    const auto rename = drl::make_route("PATCH", "/channels/100", hint);
-    const auto learn = e.acquire(route_of("PATCH", "/channels/100"), t0);
-    e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
+    const auto rename = rename_channel_100(e);
     for (int i = 0; i < 2; ++i) {
         const auto a = e.acquire(rename, t0);
         REQUIRE(a.granted());

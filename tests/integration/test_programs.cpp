@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -67,6 +68,15 @@ namespace {
     CHECK(seen.requests == requests);
     const auto rejected = server.rejections();
     CHECK(rejected.unauthorized + rejected.not_found + rejected.bad_request == 0);
+}
+
+/// Runs an example with the test token.
+[[maybe_unused]] integration::program_result run_example(std::vector<std::string> args)
+{
+    integration::program_run run;
+    run.args = std::move(args);
+    run.env = {"DISCORD_TOKEN=" + std::string{token}};
+    return integration::run_program(run);
 }
 
 } // namespace
@@ -304,11 +314,8 @@ TEST_CASE("discord-bulk: an unreachable server fails every request with a reason
 TEST_CASE("the Beast example sends its messages without a 429", "[programs][examples]")
 {
     fake_discord::server server{fast_discord()};
-    integration::program_run run;
-    run.args = {DISCORD_RATELIMIT_PROGRAM_BEAST_SEND_MESSAGES, "--count", "12", server.base_url(),
-                "600"};
-    run.env = {"DISCORD_TOKEN=" + std::string{token}};
-    const auto r = integration::run_program(run);
+    const auto r = run_example(
+        {DISCORD_RATELIMIT_PROGRAM_BEAST_SEND_MESSAGES, "--count", "12", server.base_url(), "600"});
     INFO("stdout: " << r.out);
     INFO("stderr: " << r.err);
     REQUIRE_FALSE(r.timed_out);
@@ -325,17 +332,8 @@ TEST_CASE("the Beast example sends its messages without a 429", "[programs][exam
 TEST_CASE("the libcurl example's threads share one limiter without a 429", "[programs][examples]")
 {
     fake_discord::server server{fast_discord()};
-    integration::program_run run;
-    run.args = {DISCORD_RATELIMIT_PROGRAM_CURL_THREADS,
-                "--threads",
-                "4",
-                "--count",
-                "10",
-                server.base_url(),
-                "700",
-                "701"};
-    run.env = {"DISCORD_TOKEN=" + std::string{token}};
-    const auto r = integration::run_program(run);
+    const auto r = run_example({DISCORD_RATELIMIT_PROGRAM_CURL_THREADS, "--threads", "4", "--count",
+                                "10", server.base_url(), "700", "701"});
     INFO("stdout: " << r.out);
     INFO("stderr: " << r.err);
     REQUIRE_FALSE(r.timed_out);
