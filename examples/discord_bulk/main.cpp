@@ -6,11 +6,12 @@
 //
 //     discord-bulk [--token TOKEN] [--connections N] API_BASE <requests.txt
 //
-// Every request is submitted at once: one discord_ratelimit::rate_limiter decides which goes when,
-// and discord_ratelimit::async_send resends what Discord asks to have resent.
+// Every request is submitted at once: one discord_ratelimit::rate_limiter decides which goes when
+// and, through each completion, which to send again.
 
 #include <discord_ratelimit/asio/send.hpp>
 #include <discord_ratelimit/beast_headers.hpp>
+#include <discord_ratelimit/detail/json_scanner.hpp>
 #include <discord_ratelimit/route.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -31,7 +32,12 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <csignal>
@@ -56,18 +62,7 @@ namespace ssl = asio::ssl;
 namespace drl = discord_ratelimit;
 
 using request_message = http::request<http::string_body>;
-using response_message = http::response<http::string_body>;
-
-// async_send reads Beast's response as it is: beast_headers.hpp makes its fields a header source.
-template <>
-struct discord_ratelimit::response_traits<response_message> {
-    static int status(const response_message& r) noexcept
-    {
-        return static_cast<int>(r.result_int());
-    }
-    static const response_message& headers(const response_message& r) noexcept { return r; }
-    static std::string_view body(const response_message& r) noexcept { return r.body(); }
-};
+using response_message = http::response<http::string_body>; // a header source: beast_headers.hpp
 
 namespace {
 
@@ -77,9 +72,10 @@ constexpr std::size_t default_connections = 8;
 constexpr std::size_t max_connections = 256;
 /// How long a connect (with its TLS handshake) or one request's write and read may take.
 constexpr auto io_timeout = std::chrono::seconds{30};
-/// A connection idle for longer is reopened rather than reused: the server may have closed it in
-/// the meantime, and a request written into a closed connection fails as one that may have
-/// arrived, which the library never resends for a POST.
+/// A connection idle for longer is reopened rather than reused, even if it looks open: a request
+/// written into a connection the server has dropped fails as one that may have arrived, which the
+/// library never resends for a POST. (One the server visibly closed is never reused: see
+/// `connection::peer_closed`.)
 constexpr auto max_idle = std::chrono::seconds{30};
 
 constexpr std::string_view usage = R"(usage: discord-bulk [--token TOKEN] [--connections N] API_BASE
@@ -289,6 +285,9 @@ parse_request(std::string_view line, const api_endpoint& api, const std::string&
     if (path == "/api" || path.starts_with("/api/"))
         return "PATH is relative to API_BASE/v10: leave /api/vN out";
     std::string body{line};
+    // The library's own validating JSON scanner: false unless the text is exactly one JSON value.
+    if (!body.empty() && !drl::detail::json_scan(body, [](std::string_view, const auto&) {}))
+        return "the body is not valid JSON";
     if (!body.empty() && !body.starts_with('{') && !body.starts_with('['))
         return "the body must be JSON: an object or an array";
     drl::route_options options;
@@ -347,6 +346,8 @@ std::vector<request_line> read_requests(std::istream& in, const api_endpoint& ap
 struct exchange_result {
     boost::system::error_code error;
     response_message response;
+    /// The pool stopped before the request got a connection: nothing was written.
+    bool never_sent = false;
 };
 
 /// Writes `request` and reads its response, within `io_timeout`.
@@ -379,7 +380,8 @@ public:
     asio::awaitable<exchange_result> exchange(const request_message& request)
     {
         exchange_result result;
-        if (is_open() && std::chrono::steady_clock::now() - idle_since_ > max_idle)
+        if (is_open() &&
+            (std::chrono::steady_clock::now() - idle_since_ > max_idle || peer_closed()))
             close();
         if (!is_open())
             result.error = co_await open();
@@ -411,6 +413,28 @@ public:
 private:
     using plain_stream = beast::tcp_stream;
     using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+    /// True when the idle connection must not carry a request: the server closed or reset it, or
+    /// sent something unasked (a TLS close_notify, leftover bytes). A non-blocking peek reads
+    /// nothing: asking costs no duplicate, whereas writing into it would fail the request as one
+    /// that may have arrived.
+    bool peer_closed()
+    {
+        if (buffer_.size() != 0)
+            return true;
+        if (auto* tls = std::get_if<tls_stream>(&stream_)) {
+            SSL* const ssl = tls->native_handle(); // records read from the socket, not yet used
+            if (SSL_has_pending(ssl) == 1 || BIO_pending(SSL_get_rbio(ssl)) > 0)
+                return true;
+        }
+        char byte = 0;
+        const auto n = ::recv(tcp()->socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0)
+            return true; // bytes on an idle connection (for TLS, likely a close_notify)
+        if (n == 0)
+            return true;                                // the server closed it
+        return errno != EAGAIN && errno != EWOULDBLOCK; // EAGAIN: open, nothing to read
+    }
 
     asio::awaitable<boost::system::error_code> open()
     {
@@ -479,15 +503,22 @@ public:
     /// One attempt: sends `request` on a pooled connection and reads its response.
     asio::awaitable<exchange_result> exchange(request_message request);
 
-    /// Closes every connection, aborting their requests, and fails the requests waiting for one.
-    void close()
+    /// Hands out no connection any more: the requests waiting for one end unsent
+    /// (`exchange_result::never_sent`), and so do later ones. Requests on the wire finish.
+    void stop()
     {
-        closed_ = true;
-        for (const auto& c : connections_)
-            c->close();
+        stopped_ = true;
         for (auto& waiter : waiting_)
             hand_over(std::move(waiter), asio::error::operation_aborted, nullptr);
         waiting_.clear();
+    }
+
+    /// Stops, and closes every connection, aborting their requests.
+    void close()
+    {
+        stop();
+        for (const auto& c : connections_)
+            c->close();
     }
 
 private:
@@ -499,7 +530,7 @@ private:
     {
         return asio::async_initiate<CompletionToken, take_signature>(
             [this](take_handler handler) {
-                if (closed_) {
+                if (stopped_) {
                     hand_over(std::move(handler), asio::error::operation_aborted, nullptr);
                 } else if (free_.empty()) {
                     waiting_.push_back(std::move(handler));
@@ -513,7 +544,7 @@ private:
 
     void give_back(connection& c)
     {
-        if (closed_)
+        if (stopped_)
             return;
         if (!waiting_.empty()) {
             hand_over(std::move(waiting_.front()), {}, &c);
@@ -535,7 +566,7 @@ private:
     std::vector<std::unique_ptr<connection>> connections_;
     std::deque<connection*> free_; ///< open connections at the back, unopened ones at the front
     std::deque<take_handler> waiting_;
-    bool closed_ = false;
+    bool stopped_ = false;
 };
 
 // Defined here, after async_take, whose return type it needs.
@@ -544,8 +575,13 @@ asio::awaitable<exchange_result> connection_pool::exchange(request_message reque
     exchange_result result;
     connection* taken =
         co_await async_take(asio::redirect_error(asio::use_awaitable, result.error));
-    if (result.error)
+    // A connection handed over (posted) just before the pool stopped is not used either.
+    if (!result.error && stopped_)
+        result.error = asio::error::operation_aborted;
+    if (result.error) {
+        result.never_sent = true;
         co_return result;
+    }
     result = co_await taken->exchange(request);
     give_back(*taken);
     co_return result;
@@ -569,10 +605,9 @@ void print_summary(const summary& s)
               << std::setprecision(3) << s.elapsed_s << "}\n";
 }
 
-/// Why a request failed, for its line on stderr.
-std::string failure_reason(const boost::system::error_code& ec, const attempt& last)
+/// Why a request failed, for its line on stderr: `reason`, then how its last attempt ended.
+std::string failure_reason(std::string reason, const attempt& last)
 {
-    std::string reason = ec ? ec.message() : "not a 2xx response";
     if (last.transport)
         reason += " (last attempt: " + last.transport.message() + ")";
     if (last.status != 0)
@@ -580,9 +615,22 @@ std::string failure_reason(const boost::system::error_code& ec, const attempt& l
     return reason;
 }
 
-/// Submits every request at once and counts how they end. The first SIGINT or SIGTERM shuts the
-/// limiter down (waiting requests fail, those on the wire finish); a second one aborts those too.
+/// Submits every request at once and counts how they end. Each request's permit goes from the
+/// limiter to one attempt on a pooled connection and back to the limiter, which says done, retry
+/// or failed. The first SIGINT or SIGTERM stops both (requests waiting for a permit or for a
+/// connection fail unsent, those on the wire finish); a second one aborts those too.
 class bulk_sender {
+    /// The handler of an acquisition, first or retry: sends the request once granted. (Defined
+    /// first: `start` uses it, and clang wants a deduced return type known before its use.)
+    auto on_granted(request_line& request)
+    {
+        return [this, &request](const boost::system::error_code& ec, drl::permit p) {
+            if (ec) // shut down, banned, deadline...: the request ends unsent
+                return failed(request, failure_reason(ec.message(), request.last));
+            send_attempt(request, p);
+        };
+    }
+
 public:
     bulk_sender(drl::rate_limiter& limiter, connection_pool& pool)
         : limiter_{limiter}
@@ -600,51 +648,65 @@ public:
             return all_ended();
         wait_for_signal();
         for (auto& request : requests)
-            send(request);
+            limiter_.async_acquire(request.route, on_granted(request));
     }
 
     const summary& result() const noexcept { return summary_; }
     bool interrupted() const noexcept { return interrupted_; }
 
 private:
-    void send(request_line& request)
-    {
-        drl::async_send<response_message>(
-            limiter_, request.route,
-            [this, &request](auto handler) { send_attempt(request, std::move(handler)); },
-            [this, &request](boost::system::error_code ec, const response_message& response) {
-                finish(request, ec, response);
-            });
-    }
-
-    /// async_send calls this for each attempt, once the limiter lets the request go.
-    template <class Handler>
-    void send_attempt(request_line& request, Handler handler)
+    /// One attempt, once the limiter lets the request go.
+    void send_attempt(request_line& request, drl::permit p)
     {
         // The library sends again after a 429 only when it retries it.
         if (request.last.status == 429)
             ++summary_.retried_429;
-        auto on_exchanged = [&request, handler = std::move(handler)](std::exception_ptr failure,
-                                                                     exchange_result r) mutable {
-            if (failure) // a bug or no memory left: let it end io_context::run
-                std::rethrow_exception(failure);
-            request.last = {r.error, r.error ? 0U : r.response.result_int()};
-            std::move(handler)(r.error, std::move(r.response));
-        };
         asio::co_spawn(pool_.get_executor(), pool_.exchange(request.message),
-                       std::move(on_exchanged));
+                       [this, &request, p](std::exception_ptr failure, exchange_result r) {
+                           if (failure) // a bug or no memory left: let it end io_context::run
+                               std::rethrow_exception(failure);
+                           attempt_ended(request, p, std::move(r));
+                       });
     }
 
-    void finish(const request_line& request, const boost::system::error_code& ec,
-                const response_message& response)
+    /// Reports the attempt to the limiter and does what it says.
+    void attempt_ended(request_line& request, drl::permit p, exchange_result r)
     {
-        if (!ec && http::to_status_class(response.result()) == http::status_class::successful) {
-            ++summary_.ok;
-        } else {
-            ++summary_.failed;
-            std::cerr << "line " << request.number << ": " << request.method << ' ' << request.path
-                      << ": " << failure_reason(ec, request.last) << '\n';
+        if (r.never_sent) { // interrupted while waiting for a connection: give the permit back
+            limiter_.cancel(p);
+            return failed(request, failure_reason("interrupted before it was sent", request.last));
         }
+        request.last = {r.error, r.error ? 0U : r.response.result_int()};
+        const auto c = r.error ? limiter_.complete(p, drl::transport_error_of(r.error))
+                               : limiter_.complete(p, static_cast<int>(r.response.result_int()),
+                                                   r.response, r.response.body());
+        switch (c.status) {
+        case drl::completion_status::done:
+            if (http::to_status_class(r.response.result()) == http::status_class::successful)
+                return succeeded();
+            return failed(request, failure_reason("not a 2xx response", request.last));
+        case drl::completion_status::failed:
+            return failed(request, failure_reason(c.error.message(), request.last));
+        case drl::completion_status::retry: return limiter_.async_acquire(p, on_granted(request));
+        }
+    }
+
+    void succeeded()
+    {
+        ++summary_.ok;
+        one_ended();
+    }
+
+    void failed(const request_line& request, const std::string& reason)
+    {
+        ++summary_.failed;
+        std::cerr << "line " << request.number << ": " << request.method << ' ' << request.path
+                  << ": " << reason << '\n';
+        one_ended();
+    }
+
+    void one_ended()
+    {
         if (--outstanding_ == 0)
             all_ended();
     }
@@ -666,9 +728,10 @@ private:
                 return; // every request ended
             if (!interrupted_) {
                 interrupted_ = true;
-                std::cerr << "discord-bulk: interrupted: waiting requests fail, requests on the "
-                             "wire finish (interrupt again to abort them)\n";
-                limiter_.shutdown();
+                std::cerr << "discord-bulk: interrupted: requests not sent yet fail, requests on "
+                             "the wire finish (interrupt again to abort them)\n";
+                limiter_.shutdown(); // those waiting for a permit
+                pool_.stop();        // those granted, waiting for a connection
                 wait_for_signal();
             } else {
                 std::cerr << "discord-bulk: aborting the requests on the wire\n";
