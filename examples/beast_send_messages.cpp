@@ -15,6 +15,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <sys/socket.h> // recv, to see whether the server closed the idle connection
+
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -84,29 +87,25 @@ public:
         tls_.set_verify_mode(ssl::verify_peer);
     }
 
-    // One HTTP exchange: an error code, or the response. Network errors are returned, not thrown.
+    // One HTTP exchange: an error code, or the response. Network errors are returned, not thrown,
+    // and never retried here: `async_send` decides (it never resends a POST that may have arrived).
     asio::awaitable<result> exchange(beast_request req)
     {
-        for (;;) {
-            const bool reused = stream_.has_value();
-            auto ec = reused ? beast::error_code{} : co_await connect();
-            beast_response res;
-            if (!ec) {
-                tcp().expires_after(30s); // a deadline that passes fails with beast::error::timeout
-                std::tie(ec, std::ignore) = co_await std::visit(
-                    [&](auto& s) { return http::async_write(s, req, use_tuple); }, *stream_);
-            }
-            if (!ec)
-                std::tie(ec, std::ignore) = co_await std::visit(
-                    [&](auto& s) { return http::async_read(s, buffer_, res, use_tuple); },
-                    *stream_);
-            if (ec || !res.keep_alive())
-                stream_.reset(); // closes the socket; the next request connects again
-            // The server had closed the idle connection before our request arrived: send it again.
-            if (reused && (ec == http::error::end_of_stream || ec == asio::error::connection_reset))
-                continue;
-            co_return result{ec, std::move(res)};
+        if (stream_ && peer_closed())
+            stream_.reset(); // reconnect rather than write into a connection the server closed
+        auto ec = stream_ ? beast::error_code{} : co_await connect();
+        beast_response res;
+        if (!ec) {
+            tcp().expires_after(30s); // a deadline that passes fails with beast::error::timeout
+            std::tie(ec, std::ignore) = co_await std::visit(
+                [&](auto& s) { return http::async_write(s, req, use_tuple); }, *stream_);
         }
+        if (!ec)
+            std::tie(ec, std::ignore) = co_await std::visit(
+                [&](auto& s) { return http::async_read(s, buffer_, res, use_tuple); }, *stream_);
+        if (ec || !res.keep_alive())
+            stream_.reset(); // closes the socket; the next request connects again
+        co_return result{ec, std::move(res)};
     }
 
     // The same, completing a handler with (error_code, response): what `async_send` expects.
@@ -124,6 +123,20 @@ public:
 private:
     using tls_stream = beast::ssl_stream<beast::tcp_stream>;
     static constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable); // errors as values
+
+    // True when the server closed the idle connection, or sent something unasked (leftover
+    // bytes, a TLS close_notify): it must not carry a request. The peek reads nothing.
+    bool peer_closed()
+    {
+        auto* s = std::get_if<tls_stream>(&*stream_);
+        SSL* const ssl = s ? s->native_handle() : nullptr; // TLS records read, not yet used
+        if (buffer_.size() != 0 ||
+            (ssl && (SSL_has_pending(ssl) == 1 || BIO_pending(SSL_get_rbio(ssl)) > 0)))
+            return true;
+        char byte = 0;
+        const auto n = ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK); // 0: closed; > 0: unasked
+    }
 
     beast::tcp_stream& tcp()
     {
