@@ -141,6 +141,19 @@ TEST_CASE("discord-bulk: a per-channel bound workload gets no 429", "[programs][
     });
 }
 
+TEST_CASE("discord-bulk: Discord's clock 40 s away from ours changes nothing", "[programs][bulk]")
+{
+    // X-RateLimit-Reset is on Discord's clock; the engine times windows by Reset-After.
+    for (const auto skew : {std::chrono::milliseconds{40s}, std::chrono::milliseconds{-40s}}) {
+        auto options = fast_discord();
+        options.skew = skew;
+        fake_discord::server server{options};
+        const auto s = run_bulk(server, channel_messages(100, 2, 10));
+        require_all_ok(s, 20);
+        require_clean(server, 20);
+    }
+}
+
 TEST_CASE("discord-bulk: a global bound workload gets no 429", "[programs][bulk]")
 {
     fake_discord::server server{fast_discord()};
