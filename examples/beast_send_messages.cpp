@@ -6,8 +6,7 @@
 //
 // usage: beast_send_messages [--token TOKEN] [--count N] API_BASE CHANNEL_ID
 //        (API_BASE like https://discord.com/api; the token may come from DISCORD_TOKEN instead)
-#include <discord_ratelimit/asio/send.hpp>
-#include <discord_ratelimit/beast_headers.hpp> // reads headers from an http::response
+#include <discord_ratelimit/asio/beast_send.hpp> // async_send, reading Beast's responses as they are
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -40,14 +39,6 @@ using namespace std::chrono_literals;
 
 using beast_request = http::request<http::string_body>;
 using beast_response = http::response<http::string_body>;
-
-// Tells `async_send` how to read Beast's response: status, headers (beast_headers.hpp), body.
-template <>
-struct drl::response_traits<beast_response> {
-    static int status(const beast_response& r) { return static_cast<int>(r.result_int()); }
-    static const beast_response& headers(const beast_response& r) { return r; }
-    static std::string_view body(const beast_response& r) { return r.body(); }
-};
 
 struct api_url {
     bool tls = true;
