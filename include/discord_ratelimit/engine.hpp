@@ -974,10 +974,9 @@ private:
                 reason = wait_reason::global_limit;
             }
         }
-        if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued)
+        if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued) {
             if (const auto hold = probe_hold(t.bucket, *e, now))
                 later(*hold, wait_reason::unknown_bucket);
-        if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued) {
             if (e->state.available(now) > 0 && available_for(t.bucket, *e, now) == 0) {
                 known = false; // held back for a probe in flight on the same major parameter
                 reason = wait_reason::unknown_bucket;

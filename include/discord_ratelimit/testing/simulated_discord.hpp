@@ -11,7 +11,6 @@
 /// library; `tests/fake_discord` wraps it in a real HTTP server.
 
 #include <discord_ratelimit/clock.hpp>
-#include <discord_ratelimit/detail/json_scanner.hpp>
 #include <discord_ratelimit/route.hpp>
 
 #include <algorithm>
