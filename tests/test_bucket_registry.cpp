@@ -3,6 +3,7 @@
 #include "catch.hpp"
 
 #include <chrono>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace drl = discord_ratelimit;
@@ -65,10 +66,10 @@ TEST_CASE("learned hashes expire after their lifetime and idle routes are forgot
     registry.learn(b, hash("b"), t0);
     for (auto t = t0; t < t0 + 59min; t += 5min) {
         registry.resolve(a, t); // used, never confirmed again
-        registry.evict(t, [](const auto&, const auto&) { return false; });
+        registry.evict(t, [](const auto&) { return false; });
     }
     CHECK(registry.route_count() == 1); // b went idle
-    registry.evict(t0 + 1h, [](const auto&, const auto&) { return false; });
+    registry.evict(t0 + 1h, [](const auto&) { return false; });
     CHECK(registry.route_count() == 0); // a's hash outlived its lifetime
 }
 
@@ -80,13 +81,96 @@ TEST_CASE("idle buckets are evicted, busy ones kept", "[registry]")
     const auto id = registry.resolve(drl::make_route("GET", "/guilds/1"), t0);
     auto& entry = registry.bucket(id);
     entry.state.on_grant(t0);
-    registry.evict(t0 + 10min, [](const auto&, const auto&) { return false; });
+    registry.evict(t0 + 10min, [](const auto&) { return false; });
     CHECK(registry.bucket_count() == 1); // in flight
     entry.state.on_lost(t0 + 10min);
-    registry.evict(t0 + 10min, [](const auto&, const auto&) { return false; });
+    registry.evict(t0 + 10min, [](const auto&) { return false; });
     CHECK(registry.bucket_count() == 1); // used just now
-    registry.evict(t0 + 11min, [](const auto&, const auto&) { return true; });
+    registry.evict(t0 + 11min, [](const auto&) { return true; });
     CHECK(registry.bucket_count() == 1); // vetoed
-    registry.evict(t0 + 11min, [](const auto&, const auto&) { return false; });
+    registry.evict(t0 + 11min, [](const auto&) { return false; });
     CHECK(registry.bucket_count() == 0);
+}
+
+namespace {
+using store_type = drl::memory_store<clock_type>;
+drl::bucket_id channel_bucket(std::uint64_t channel)
+{
+    return {0x1234, {drl::major_kind::channel, channel, 0}, false};
+}
+} // namespace
+
+TEST_CASE("the store tells apart ids that differ in any field", "[registry]")
+{
+    store_type store;
+    const drl::bucket_id base{7, {drl::major_kind::webhook, 9, 11}, false};
+    std::vector<drl::bucket_id> ids{base};
+    ids.push_back({8, base.major, false});
+    ids.push_back({7, {drl::major_kind::channel, 9, 11}, false});
+    ids.push_back({7, {drl::major_kind::webhook, 10, 11}, false});
+    ids.push_back({7, {drl::major_kind::webhook, 9, 12}, false});
+    ids.push_back({7, base.major, true});
+    for (std::uint32_t i = 0; i < ids.size(); ++i)
+        store.bucket(ids[i]).queued = i + 1;
+    CHECK(store.bucket_count() == ids.size());
+    for (std::uint32_t i = 0; i < ids.size(); ++i) {
+        REQUIRE(store.find_bucket(ids[i]) != nullptr);
+        CHECK(store.find_bucket(ids[i])->queued == i + 1);
+    }
+    store.erase_bucket(ids[2]);
+    CHECK(store.find_bucket(ids[2]) == nullptr);
+    CHECK(store.find_bucket(ids[3])->queued == 4);
+}
+
+TEST_CASE("entries keep their address while others are added", "[registry]")
+{
+    store_type store;
+    auto& first = store.bucket(channel_bucket(0));
+    first.queued = 42;
+    for (std::uint64_t c = 1; c < 5000; ++c)
+        store.bucket(channel_bucket(c));
+    CHECK(&store.bucket(channel_bucket(0)) == &first);
+    CHECK(first.queued == 42);
+}
+
+TEST_CASE("erasing most buckets compacts the store and keeps the rest intact", "[registry]")
+{
+    store_type store;
+    constexpr std::uint32_t count = 3000;
+    for (std::uint32_t c = 0; c < count; ++c)
+        store.bucket(channel_bucket(c)).queued = c;
+    // Keep every fourth: the survivors move to the lowest slots.
+    CHECK(store.erase_buckets_if([](const auto& e) { return e.queued % 4 != 0; }) ==
+          count - count / 4);
+    CHECK(store.bucket_count() == count / 4);
+    for (std::uint32_t c = 0; c < count; ++c) {
+        const auto* e = store.find_bucket(channel_bucket(c));
+        if (c % 4 == 0) {
+            REQUIRE(e != nullptr);
+            CHECK(e->queued == c);
+        } else {
+            CHECK(e == nullptr);
+        }
+    }
+    // New buckets and old ones live side by side after the move.
+    store.bucket(channel_bucket(count)).queued = 7;
+    CHECK(store.find_bucket(channel_bucket(count))->queued == 7);
+    CHECK(store.find_bucket(channel_bucket(8))->queued == 8);
+    CHECK(store.erase_buckets_if([](const auto&) { return true; }) == count / 4 + 1);
+    CHECK(store.bucket_count() == 0);
+    CHECK(store.find_bucket(channel_bucket(8)) == nullptr);
+    store.bucket(channel_bucket(1)).queued = 1;
+    CHECK(store.bucket_count() == 1);
+}
+
+TEST_CASE("a moved store keeps its buckets", "[registry]")
+{
+    store_type store;
+    for (std::uint32_t c = 0; c < 300; ++c)
+        store.bucket(channel_bucket(c)).queued = c;
+    store_type moved{std::move(store)};
+    CHECK(moved.bucket_count() == 300);
+    CHECK(moved.find_bucket(channel_bucket(299))->queued == 299);
+    moved.bucket(channel_bucket(300)).queued = 300;
+    CHECK(moved.find_bucket(channel_bucket(300))->queued == 300);
 }

@@ -12,12 +12,20 @@
 #include <discord_ratelimit/headers.hpp>
 #include <discord_ratelimit/route.hpp>
 
+#include <discord_ratelimit/detail/byte_hash.hpp>
+
+#include <boost/unordered/unordered_flat_set.hpp>
+
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace discord_ratelimit {
 
@@ -48,19 +56,20 @@ inline std::uint64_t bucket_key_of(const bucket_hash& h) noexcept
     return value;
 }
 
-/// A bucket's state plus the engine's per-bucket queue of waiting tickets.
+/// A bucket's state plus the engine's per-bucket queue of waiting tickets: 96 bytes on a 64-bit
+/// clock.
 template <clock Clock>
 struct bucket_entry {
     static constexpr std::uint32_t no_ticket = 0xFFFF'FFFFU;
 
     discord_bucket<Clock> state;
+    typename Clock::time_point wake_at{}; ///< a timer to look at the queue again is pending then
     std::uint32_t queue_head = no_ticket; ///< first waiting ticket (FIFO), owned by the engine
     std::uint32_t queue_tail = no_ticket;
     std::uint32_t queued = 0;
-    typename Clock::time_point wake_at{}; ///< a timer to look at the queue again is pending then
-    bool dirty = false;                   ///< the engine must look at its queue again
-    bool waiting_global = false;          ///< its queue waits for a global slot
-    bool waiting_probe = false; ///< its queue waits for a probe on its major parameter to end
+    bool dirty = false;          ///< the engine must look at its queue again
+    bool waiting_global = false; ///< its queue waits for a global slot
+    bool waiting_probe = false;  ///< its queue waits for a probe on its major parameter to end
 };
 
 /// What the registry knows of a route key.
@@ -71,11 +80,17 @@ struct route_entry {
     typename Clock::time_point last_used{};
 };
 
-/// The default store: two hash maps in memory.
+/// The default store: bucket entries in a slab of fixed-size chunks indexed by an open-addressing
+/// hash set, and route entries in a hash map.
 ///
 /// A store owns the bucket entries and route entries and nothing else; all rules live in the engine
 /// and `discord_bucket`, so a shared store can replace it. A store must keep references to its
-/// entries valid until they are erased.
+/// entries valid until they are erased or until the next `erase_buckets_if`, whichever is first.
+///
+/// Memory: a live bucket costs its slot (the 96-byte entry plus a 16-byte key: the major
+/// parameter's id and a 64-bit hash of everything else in its `bucket_id`) and about 5 to 10 bytes
+/// of index. `erase_buckets_if` gives the memory of erased buckets back: once at most half of the
+/// slots are live it moves the live entries together and frees the emptied chunks.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe.
@@ -85,28 +100,55 @@ public:
     using bucket_type = bucket_entry<Clock>;
     using route_type = route_entry<Clock>;
 
+    memory_store() = default;
+    memory_store(memory_store&&) noexcept = default;
+    memory_store& operator=(memory_store&&) noexcept = default;
+
     bucket_type* find_bucket(const bucket_id& id)
     {
-        const auto it = buckets_.find(id);
-        return it == buckets_.end() ? nullptr : &it->second;
+        if (!buckets_)
+            return nullptr;
+        const auto it = buckets_->index.find(packed_id::of(id));
+        return it == buckets_->index.end() ? nullptr : &buckets_->at(*it).entry;
     }
-    bucket_type& bucket(const bucket_id& id) { return buckets_[id]; }
-    void erase_bucket(const bucket_id& id) { buckets_.erase(id); }
+    bucket_type& bucket(const bucket_id& id)
+    {
+        if (!buckets_)
+            buckets_ = std::make_unique<bucket_table>();
+        const packed_id key = packed_id::of(id);
+        if (const auto it = buckets_->index.find(key); it != buckets_->index.end())
+            return buckets_->at(*it).entry;
+        return buckets_->insert(key);
+    }
+    void erase_bucket(const bucket_id& id)
+    {
+        if (!buckets_)
+            return;
+        if (const auto it = buckets_->index.find(packed_id::of(id)); it != buckets_->index.end())
+            buckets_->erase(it);
+    }
+    /// Erases the bucket entries for which `p(entry)` is true.
     template <class Predicate>
     std::size_t erase_buckets_if(Predicate&& p)
     {
+        if (!buckets_)
+            return 0;
         std::size_t erased = 0;
-        for (auto it = buckets_.begin(); it != buckets_.end();) {
-            if (p(it->first, it->second)) {
-                it = buckets_.erase(it);
+        // Erasing from the index leaves its other iterators valid.
+        for (auto it = buckets_->index.begin(); it != buckets_->index.end();) {
+            const auto current = it++;
+            if (p(buckets_->at(*current).entry)) {
+                buckets_->erase(current);
                 ++erased;
-            } else {
-                ++it;
             }
         }
+        if (buckets_->index.empty())
+            buckets_.reset();
+        else if (erased > 0)
+            buckets_->compact_if_sparse();
         return erased;
     }
-    std::size_t bucket_count() const noexcept { return buckets_.size(); }
+    std::size_t bucket_count() const noexcept { return buckets_ ? buckets_->index.size() : 0; }
 
     route_type* find_route(const route_key& key)
     {
@@ -120,18 +162,153 @@ public:
     template <class Predicate>
     std::size_t erase_routes_if(Predicate&& p)
     {
-        return std::erase_if(routes_, [&](auto& item) { return p(item.first, item.second); });
+        const std::size_t erased =
+            std::erase_if(routes_, [&](auto& item) { return p(item.first, item.second); });
+        if (routes_.empty())
+            routes_ = {}; // gives the bucket array back too
+        return erased;
     }
     std::size_t route_count() const noexcept { return routes_.size(); }
 
 private:
-    struct id_hasher {
-        std::size_t operator()(const bucket_id& id) const noexcept { return id.hash(); }
+    /// A `bucket_id` in 16 bytes: the major parameter's id, which tells most buckets apart, and a
+    /// 64-bit hash of the rest (bucket key, major kind and token, provisional or not). Two distinct
+    /// ids with one id and one hash would share a bucket, as rarely as two bucket hashes whose
+    /// 64-bit `bucket_key_of` collide.
+    struct packed_id {
+        std::uint64_t rest = 0;
+        std::uint64_t id = 0;
+
+        static packed_id of(const bucket_id& b) noexcept
+        {
+            const std::uint64_t tag = (static_cast<std::uint64_t>(b.major.kind) << 1U) |
+                                      static_cast<std::uint64_t>(b.provisional);
+            const std::uint64_t rest =
+                detail::combine_hash(detail::combine_hash(b.key, tag), b.major.token_hash);
+            return {rest, b.major.id};
+        }
+        std::size_t hash() const noexcept
+        {
+            return static_cast<std::size_t>(detail::combine_hash(rest, id));
+        }
+        friend bool operator==(const packed_id&, const packed_id&) = default;
     };
+
+    struct slot {
+        packed_id key;
+        bucket_type entry;
+    };
+
+    /// The slab and its index, on the heap together: the index's hash and equality look slots up
+    /// by number, so they hold a pointer to the table, which must not move.
+    class bucket_table {
+    public:
+        bucket_table()
+            : index(0, index_hash{this}, index_equal{this})
+        {
+        }
+        bucket_table(const bucket_table&) = delete;
+        bucket_table& operator=(const bucket_table&) = delete;
+
+        slot& at(std::uint32_t n) noexcept { return chunks_[n / chunk_size][n % chunk_size]; }
+        const slot& at(std::uint32_t n) const noexcept
+        {
+            return chunks_[n / chunk_size][n % chunk_size];
+        }
+
+        bucket_type& insert(const packed_id& key)
+        {
+            std::uint32_t n;
+            if (!free_.empty()) {
+                n = free_.back();
+                free_.pop_back();
+            } else {
+                if (end_ % chunk_size == 0)
+                    chunks_.push_back(std::make_unique<slot[]>(chunk_size));
+                n = end_++;
+            }
+            slot& s = at(n);
+            s.key = key;
+            s.entry = bucket_type{};
+            try {
+                index.insert(n);
+            } catch (...) {
+                free_.push_back(n);
+                throw;
+            }
+            return s.entry;
+        }
+
+        template <class Iterator>
+        void erase(Iterator it)
+        {
+            free_.push_back(*it);
+            index.erase(it);
+        }
+
+        /// Moves the live entries to the lowest slots and frees the rest, once at most half of the
+        /// slots are live.
+        void compact_if_sparse()
+        {
+            const std::size_t live = index.size();
+            if (live * 2 > end_ || end_ <= chunk_size)
+                return;
+            std::vector<std::uint32_t> taken(index.begin(), index.end());
+            std::sort(taken.begin(), taken.end());
+            index.clear();
+            for (std::uint32_t to = 0; to < taken.size(); ++to)
+                if (taken[to] != to)
+                    at(to) = std::move(at(taken[to]));
+            end_ = static_cast<std::uint32_t>(taken.size());
+            chunks_.resize((end_ + chunk_size - 1) / chunk_size);
+            chunks_.shrink_to_fit();
+            free_ = {};
+            index.rehash(0);
+            index.reserve(end_);
+            for (std::uint32_t n = 0; n < end_; ++n)
+                index.insert(n);
+        }
+
+    private:
+        struct index_hash {
+            using is_transparent = void;
+            const bucket_table* table;
+            std::size_t operator()(std::uint32_t n) const noexcept
+            {
+                return table->at(n).key.hash();
+            }
+            std::size_t operator()(const packed_id& key) const noexcept { return key.hash(); }
+        };
+        struct index_equal {
+            using is_transparent = void;
+            const bucket_table* table;
+            bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
+            bool operator()(const packed_id& key, std::uint32_t n) const noexcept
+            {
+                return table->at(n).key == key;
+            }
+            bool operator()(std::uint32_t n, const packed_id& key) const noexcept
+            {
+                return table->at(n).key == key;
+            }
+        };
+
+        /// 256 slots of 112 bytes: small enough for a bot with a handful of buckets, large enough
+        /// that chunk pointers cost nothing.
+        static constexpr std::uint32_t chunk_size = 256;
+
+        std::vector<std::unique_ptr<slot[]>> chunks_;
+        std::vector<std::uint32_t> free_;
+        std::uint32_t end_ = 0; ///< slots handed out so far, live or free
+
+    public:
+        boost::unordered_flat_set<std::uint32_t, index_hash, index_equal> index;
+    };
+
+    std::unique_ptr<bucket_table> buckets_; ///< null while no bucket is live
     struct key_hasher {
         std::size_t operator()(const route_key& k) const noexcept { return k.hash(); }
     };
-    std::unordered_map<bucket_id, bucket_type, id_hasher> buckets_;
     std::unordered_map<route_key, route_type, key_hasher> routes_;
 };
 
@@ -207,13 +384,13 @@ public:
     entry_type* find_bucket(const bucket_id& id) { return store_.find_bucket(id); }
     void erase_bucket(const bucket_id& id) { store_.erase_bucket(id); }
 
-    /// Forgets idle buckets and stale route hashes. `keep(id, entry)` may veto a bucket's eviction.
+    /// Forgets idle buckets and stale route hashes. `keep(entry)` may veto a bucket's eviction.
     template <class Keep>
     void evict(time_point now, Keep&& keep)
     {
-        store_.erase_buckets_if([&](const bucket_id& id, entry_type& e) {
+        store_.erase_buckets_if([&](entry_type& e) {
             return e.queued == 0 && e.state.idle(now) &&
-                   now - e.state.last_used() >= config_.bucket_idle && !keep(id, e);
+                   now - e.state.last_used() >= config_.bucket_idle && !keep(e);
         });
         store_.erase_routes_if([&](const route_key&, const route_entry<Clock>& e) {
             return now - e.confirmed_at >= config_.hash_lifetime ||

@@ -47,6 +47,9 @@ struct bucket_update {
 /// The reset deadline is counted from the moment a response was received (`now + reset_after`); the
 /// latest deadline any response of the window gave is kept, since some routes slide their window.
 ///
+/// The state is 72 bytes on a 64-bit clock (see `bucket_registry` on memory per bucket): optional
+/// values are kept as flags and sentinels, and the probe pause shares the reset deadline's field.
+///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: unsafe.
 template <clock Clock>
@@ -56,18 +59,19 @@ public:
     using duration = typename Clock::duration;
 
     /// The window a permit was charged to; give it back to `on_response`, `on_cancel` or `on_lost`.
-    using window_id = std::uint64_t;
+    /// Wraps after 2^29 windows; a permit is never in flight that long.
+    using window_id = std::uint32_t;
 
     /// How many requests may be granted at `now` (rolls the window over first when its deadline
     /// passed).
     std::uint32_t available(time_point now) noexcept
     {
         roll(now);
-        if (unlimited_)
+        if (unlimited())
             return unlimited_capacity;
-        if (!limit_)
-            return in_flight_ == 0 && now >= probe_held_until_ ? 1U : 0U;
-        const std::int64_t limit = *limit_;
+        if (!limit_known())
+            return in_flight_ == 0 && now >= probe_held_until() ? 1U : 0U;
+        const std::int64_t limit = limit_;
         const std::int64_t by_grants = limit - granted_;
         const std::int64_t by_server =
             limit - static_cast<std::int64_t>(server_used_) - static_cast<std::int64_t>(in_flight_);
@@ -79,11 +83,11 @@ public:
     /// probe's response instead: no time point, unless a lost probe holds the next one back).
     std::optional<time_point> next_reset() const noexcept
     {
-        if (!limit_ && in_flight_ == 0 && probe_held_until_ != time_point{})
-            return probe_held_until_;
-        if (!limit_ || unlimited_)
+        if (!limit_known() && in_flight_ == 0 && probe_held_until() != time_point{})
+            return probe_held_until();
+        if (!limit_known() || unlimited())
             return std::nullopt;
-        if (!deadline_confirmed_ && in_flight_ > 0)
+        if (!deadline_confirmed() && in_flight_ > 0)
             return std::nullopt; // wait for the in-flight responses to say when the window ends
         return reset_at_;
     }
@@ -92,22 +96,22 @@ public:
     window_id on_grant(time_point now) noexcept
     {
         roll(now);
-        if (limit_ && !unlimited_ && now >= reset_at_ && granted_ == 0 && in_flight_ == 0) {
+        if (limit_known() && !unlimited() && now >= reset_at_ && granted_ == 0 && in_flight_ == 0) {
             // The first request after an idle spell opens a window: estimate its end until told.
             reset_at_ = now + window_length_;
-            deadline_confirmed_ = false;
+            set(deadline_confirmed_bit, false);
         }
         ++granted_;
         ++in_flight_;
         last_used_ = now;
-        return window_;
+        return window();
     }
 
     /// A granted permit was never sent: its capacity comes back.
     void on_cancel(window_id window) noexcept
     {
         leave_flight();
-        if (window == window_ && granted_ > 0)
+        if (window == this->window() && granted_ > 0)
             --granted_;
     }
 
@@ -117,8 +121,8 @@ public:
     void on_lost(time_point now, duration probe_pause = {}) noexcept
     {
         leave_flight();
-        if (!limit_)
-            probe_held_until_ = now + probe_pause;
+        if (!limit_known())
+            reset_at_ = now + probe_pause; // the probe pause: `probe_held_until`
         // It reached the server before its failure came back, but perhaps after the server's reset:
         // the next window must still count it.
         ++lost_;
@@ -134,15 +138,20 @@ public:
         const bool has_info = update.limit || update.remaining || update.reset_after;
         if (!has_info)
             return false;
-        const bool discovered = !limit_.has_value();
-        unlimited_ = false;
-        if (update.limit)
-            limit_ = update.limit;
+        const bool discovered = !limit_known();
+        set(unlimited_bit, false);
+        if (update.limit) {
+            limit_ = *update.limit;
+            set(limit_known_bit, true);
+        }
+        if (discovered && limit_known())
+            reset_at_ = {}; // it held the probe pause, not a deadline
         // Only meaningful with a Reset-After; kept as a plain value (g++ 12 misreads an optional
         // here).
         const time_point deadline =
             update.reset_after ? now + to_duration(*update.reset_after) : time_point{};
-        if (window != window_ && !discovered && counted_in_previous_window(update, deadline)) {
+        if (window != this->window() && !discovered &&
+            counted_in_previous_window(update, deadline)) {
             // Sent before the last roll-over and counted by the server in the previous window: the
             // current window charged it for nothing.
             if (granted_ > 0)
@@ -150,16 +159,15 @@ public:
             return false;
         }
         if (update.reset_epoch)
-            reset_epoch_ = update.reset_epoch;
-        if (update.remaining && limit_) {
-            const std::uint32_t used =
-                *limit_ > *update.remaining ? *limit_ - *update.remaining : 0;
+            reset_epoch_ = *update.reset_epoch;
+        if (update.remaining && limit_known()) {
+            const std::uint32_t used = limit_ > *update.remaining ? limit_ - *update.remaining : 0;
             server_used_ = std::max(server_used_, used);
         }
         if (update.reset_after) {
             window_length_ = std::max(window_length_, to_duration(*update.reset_after));
-            reset_at_ = deadline_confirmed_ ? std::max(reset_at_, deadline) : deadline;
-            deadline_confirmed_ = true;
+            reset_at_ = deadline_confirmed() ? std::max(reset_at_, deadline) : deadline;
+            set(deadline_confirmed_bit, true);
         }
         return discovered;
     }
@@ -169,39 +177,48 @@ public:
     {
         leave_flight();
         last_used_ = now;
-        if (!limit_)
-            unlimited_ = true;
+        if (!limit_known())
+            set(unlimited_bit, true);
     }
 
     /// A user-scope 429: the bucket is spent until at least `until`.
     void exhaust_until(time_point until) noexcept
     {
-        if (limit_)
-            server_used_ = *limit_;
-        else
+        if (limit_known()) {
+            server_used_ = limit_;
+        } else {
             limit_ = 1; // a 429 without headers: assume the smallest bucket until told otherwise
-        unlimited_ = false;
-        reset_at_ = deadline_confirmed_ ? std::max(reset_at_, until) : until;
-        deadline_confirmed_ = true;
+            set(limit_known_bit, true);
+            reset_at_ = {}; // it held the probe pause, not a deadline
+        }
+        set(unlimited_bit, false);
+        reset_at_ = deadline_confirmed() ? std::max(reset_at_, until) : until;
+        set(deadline_confirmed_bit, true);
     }
 
-    std::optional<std::uint32_t> limit() const noexcept { return limit_; }
+    std::optional<std::uint32_t> limit() const noexcept
+    {
+        return limit_known() ? std::optional<std::uint32_t>{limit_} : std::nullopt;
+    }
     /// While the limit is unknown: no probe goes before this (see `on_lost`).
-    time_point probe_held_until() const noexcept { return probe_held_until_; }
-    bool unlimited() const noexcept { return unlimited_; }
+    time_point probe_held_until() const noexcept
+    {
+        return limit_known() ? time_point{} : reset_at_;
+    }
+    bool unlimited() const noexcept { return (bits_ & unlimited_bit) != 0; }
     std::uint32_t in_flight() const noexcept { return in_flight_; }
     std::uint32_t granted() const noexcept { return granted_; }
     time_point reset_at() const noexcept { return reset_at_; }
     /// The window's length as far as responses told: the longest Reset-After seen (zero before).
     duration window_length() const noexcept { return window_length_; }
     time_point last_used() const noexcept { return last_used_; }
-    window_id window() const noexcept { return window_; }
+    window_id window() const noexcept { return bits_ >> flag_count; }
 
     /// Nothing in flight and nothing charged to a window that is still open: forgetting it is safe.
     bool idle(time_point now) noexcept
     {
         roll(now);
-        return in_flight_ == 0 && (granted_ == 0 || !limit_ || unlimited_);
+        return in_flight_ == 0 && (granted_ == 0 || !limit_known() || unlimited());
     }
 
     /// Adds another bucket's charges to this one (two routes turned out to share one bucket). The
@@ -226,8 +243,8 @@ private:
     /// lies closer to the previous window's end than to the current one's.
     bool counted_in_previous_window(const bucket_update& update, time_point deadline) const noexcept
     {
-        if (update.reset_epoch && previous_reset_epoch_)
-            return *update.reset_epoch <= *previous_reset_epoch_ + std::chrono::milliseconds{1};
+        if (update.reset_epoch && previous_reset_epoch_ != no_epoch)
+            return *update.reset_epoch <= previous_reset_epoch_ + std::chrono::milliseconds{1};
         if (!update.reset_after)
             return true;
         return deadline <= previous_reset_at_ + window_length_ / 2;
@@ -241,39 +258,51 @@ private:
 
     void roll(time_point now) noexcept
     {
-        if (!limit_ || unlimited_ || now < reset_at_)
+        if (!limit_known() || unlimited() || now < reset_at_)
             return;
-        if (!deadline_confirmed_ && in_flight_ > 0)
+        if (!deadline_confirmed() && in_flight_ > 0)
             return; // the deadline was only estimated: wait for the responses instead of guessing
         if (granted_ == 0 && server_used_ == 0 && in_flight_ == 0 && lost_ == 0)
             return; // nothing charged: the window is already fresh
         previous_reset_at_ = reset_at_;
         previous_reset_epoch_ = reset_epoch_;
-        reset_epoch_.reset();
-        ++window_;
+        reset_epoch_ = no_epoch;
+        bits_ += window_step; // the window id wraps; the flags below it stay as they are
         granted_ = in_flight_ + lost_;
         lost_ = 0;
         server_used_ = 0;
         // Estimated until a response of the new window says when it ends.
         reset_at_ = now + window_length_;
-        deadline_confirmed_ = false;
+        set(deadline_confirmed_bit, false);
     }
 
-    std::optional<std::uint32_t> limit_;
-    bool unlimited_ = false;
-    bool deadline_confirmed_ = false;
+    static constexpr std::uint32_t unlimited_bit = 1U;
+    static constexpr std::uint32_t deadline_confirmed_bit = 2U;
+    static constexpr std::uint32_t limit_known_bit = 4U;
+    static constexpr unsigned flag_count = 3;
+    static constexpr std::uint32_t window_step = 1U << flag_count;
+    static constexpr std::chrono::nanoseconds no_epoch = std::chrono::nanoseconds::min();
+
+    bool limit_known() const noexcept { return (bits_ & limit_known_bit) != 0; }
+    bool deadline_confirmed() const noexcept { return (bits_ & deadline_confirmed_bit) != 0; }
+    void set(std::uint32_t bit, bool on) noexcept { bits_ = on ? (bits_ | bit) : (bits_ & ~bit); }
+
+    /// `reset_at_` holds the window's deadline once the limit is known, and the probe pause of
+    /// `on_lost` before.
+    time_point reset_at_{};
+    time_point previous_reset_at_{};
+    time_point last_used_{};
+    duration window_length_{};
+    /// X-RateLimit-Reset on Discord's clock, `no_epoch` when not told.
+    std::chrono::nanoseconds reset_epoch_ = no_epoch;
+    std::chrono::nanoseconds previous_reset_epoch_ = no_epoch;
+    std::uint32_t limit_ = 0; ///< meaningful when `limit_known()`
     std::uint32_t granted_ = 0;
     std::uint32_t server_used_ = 0;
     std::uint32_t in_flight_ = 0;
     std::uint32_t lost_ = 0; ///< permits of this window that ended without an answer
-    window_id window_ = 0;
-    time_point reset_at_{};
-    time_point previous_reset_at_{};
-    std::optional<std::chrono::nanoseconds> reset_epoch_;
-    std::optional<std::chrono::nanoseconds> previous_reset_epoch_;
-    time_point last_used_{};
-    time_point probe_held_until_{};
-    duration window_length_{};
+    /// The window id (`window()`) above three flags: unlimited, deadline confirmed, limit known.
+    std::uint32_t bits_ = 0;
 };
 
 } // namespace discord_ratelimit

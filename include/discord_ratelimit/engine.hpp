@@ -431,7 +431,7 @@ private:
             slots_.emplace_back();
         }
         ticket& t = slots_[index];
-        auto generation = t.generation + 1;
+        auto generation = std::max(t.generation, generation_floor_) + 1;
         if (generation == 0)
             generation = 1; // ids are never 0
         t = ticket{};
@@ -1331,7 +1331,7 @@ private:
 
     void evict(time_point now)
     {
-        registry_.evict(now, [](const bucket_id&, const entry_type& e) {
+        registry_.evict(now, [](const entry_type& e) {
             return e.dirty || e.waiting_global || e.waiting_probe;
         });
         std::erase_if(route_blocks_, [now](const auto& item) { return item.second <= now; });
@@ -1339,6 +1339,32 @@ private:
         std::erase_if(channel_edits_, [&](auto& item) {
             return item.second.empty() || now - item.second.back() >= config_.channel_edit_window;
         });
+        if (live_tickets_ == 0)
+            release_idle_memory();
+    }
+
+    /// With no ticket alive, gives back the storage a burst left behind. The next ticket's
+    /// generation starts above every one handed out, so that a stale id never names a new ticket.
+    void release_idle_memory()
+    {
+        for (const ticket& t : slots_)
+            generation_floor_ = std::max(generation_floor_, t.generation);
+        const auto release = [](auto& v) {
+            if (v.capacity() > 64 && v.empty())
+                v = {};
+        };
+        slots_.clear();
+        free_.clear();
+        ready_.clear();
+        release(slots_);
+        release(free_);
+        release(ready_);
+        release(dirty_);
+        release(draining_);
+        release(sorted_);
+        release(ranks_);
+        release(global_waiters_);
+        release(probe_waiters_);
     }
 
     config_type config_;
@@ -1349,6 +1375,7 @@ private:
     engine_stats stats_{};
     std::vector<ticket> slots_;
     std::vector<std::uint32_t> free_;
+    std::uint32_t generation_floor_ = 0; ///< see `release_idle_memory`
     std::size_t live_tickets_ = 0;
     std::size_t unreported_ = 0; ///< grants and failures not yet returned by `acquire` or `advance`
     std::uint64_t sequence_ = 0;
