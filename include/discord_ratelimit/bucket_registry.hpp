@@ -76,6 +76,7 @@ struct bucket_entry {
 template <clock Clock>
 struct route_entry {
     bucket_hash hash;
+    std::uint64_t key = 0; ///< `bucket_key_of(hash)`, kept so that resolving never hashes again
     typename Clock::time_point confirmed_at{}; ///< the last response that named this hash
     typename Clock::time_point last_used{};
 };
@@ -183,13 +184,16 @@ private:
         {
             const std::uint64_t tag = (static_cast<std::uint64_t>(b.major.kind) << 1U) |
                                       static_cast<std::uint64_t>(b.provisional);
-            const std::uint64_t rest =
-                detail::combine_hash(detail::combine_hash(b.key, tag), b.major.token_hash);
+            // Most majors have no token: one multiply folds the tag in; a token costs a mix.
+            std::uint64_t rest = b.key ^ ((tag + 1) * detail::golden_multiplier);
+            if (b.major.token_hash != 0)
+                rest = detail::combine_hash(rest, b.major.token_hash);
             return {rest, b.major.id};
         }
+        /// Not avalanching: the index mixes it further.
         std::size_t hash() const noexcept
         {
-            return static_cast<std::size_t>(detail::combine_hash(rest, id));
+            return static_cast<std::size_t>(rest ^ (id * detail::golden_multiplier));
         }
         friend bool operator==(const packed_id&, const packed_id&) = default;
     };
@@ -356,7 +360,7 @@ public:
     {
         if (auto* known = store_.find_route(r.key)) {
             known->last_used = now;
-            return {bucket_key_of(known->hash), r.major, false};
+            return {known->key, r.major, false};
         }
         return {r.key.hash(), r.major, true};
     }
@@ -369,12 +373,13 @@ public:
         auto* known = store_.find_route(r.key);
         if (!known) {
             result.what = learned::discovered;
-            known = &store_.add_route(r.key, route_entry<Clock>{hash, now, now});
+            known = &store_.add_route(r.key, route_entry<Clock>{hash, result.bucket.key, now, now});
         } else if (!(known->hash == hash)) {
             result.what = learned::changed;
             result.before = known->hash;
         }
         known->hash = hash;
+        known->key = result.bucket.key;
         known->confirmed_at = now;
         known->last_used = now;
         return result;

@@ -196,8 +196,9 @@ public:
         if (t.limit_at)
             push_timer(*t.limit_at, timer_kind::ticket, {}, id_of(index));
         t.bucket = registry_.resolve(r, now);
-        enqueue(index, registry_.bucket(t.bucket));
-        drain(t.bucket, now);
+        auto& e = registry_.bucket(t.bucket);
+        enqueue(index, e);
+        drain(t.bucket, e, now);
         return settle(index, now, true);
     }
 
@@ -271,7 +272,8 @@ public:
         } else if (t.stage == phase::granted) {
             if (auto* e = registry_.find_bucket(t.bucket)) {
                 e->state.on_cancel(t.window);
-                mark_dirty(t.bucket, *e);
+                if (e->queued > 0) // the capacity it gives back goes to those waiting
+                    mark_dirty(t.bucket, *e);
             }
             if (t.holds_global) {
                 global_.on_cancel();
@@ -347,6 +349,7 @@ private:
     enum class timer_kind : std::uint8_t { bucket, ticket, global };
     static constexpr std::uint32_t none = bucket_entry<Clock>::no_ticket;
 
+    /// `allocate` resets each field but `r` and `options` by name: a new field needs a line there.
     struct ticket {
         route r{};
         options_type options{};
@@ -434,7 +437,19 @@ private:
         auto generation = std::max(t.generation, generation_floor_) + 1;
         if (generation == 0)
             generation = 1; // ids are never 0
-        t = ticket{};
+        // Field by field: the route and options are assigned by `acquire` right after, so a
+        // whole `ticket{}` would write them twice.
+        t.bucket = {};
+        t.limit_at.reset();
+        t.waiting_since = t.sent_at = t.not_before = time_point{};
+        t.seq = 0;
+        t.window = 0;
+        t.prev = t.next = none;
+        t.attempts = t.rate_limited_attempts = 0;
+        t.reason = wait_reason::none;
+        t.limit_is_max_wait = t.holds_global = t.probing = false;
+        t.failure = error::shut_down;
+        t.failure_wait = {};
         t.notified = true; // nothing to report yet
         t.generation = generation;
         t.stage = phase::queued;
@@ -677,9 +692,13 @@ private:
     /// Grants the waiting tickets of one bucket, in order, as far as every limit allows.
     void drain(const bucket_id& id, time_point now)
     {
-        auto* e = registry_.find_bucket(id);
-        if (!e)
-            return;
+        if (auto* e = registry_.find_bucket(id))
+            drain(id, *e, now);
+    }
+
+    void drain(const bucket_id& id, entry_type& entry, time_point now)
+    {
+        entry_type* e = &entry;
         e->dirty = false;
         if (e->queued == 0)
             return;
