@@ -491,6 +491,8 @@ private:
         (after == none ? e.queue_head : slots_[after].next) = index;
         (t.next == none ? e.queue_tail : slots_[t.next].prev) = index;
         ++e.queued;
+        if (t.r.global_exempt)
+            ++queued_exempt_[t.bucket];
     }
 
     void unlink(std::uint32_t index, entry_type& e)
@@ -500,6 +502,10 @@ private:
         (t.next == none ? e.queue_tail : slots_[t.next].prev) = t.prev;
         t.prev = t.next = none;
         --e.queued;
+        if (t.r.global_exempt)
+            if (const auto it = queued_exempt_.find(t.bucket);
+                it != queued_exempt_.end() && --it->second == 0)
+                queued_exempt_.erase(it);
     }
 
     void mark_dirty(const bucket_id& id, entry_type& e)
@@ -713,6 +719,7 @@ private:
         std::uint32_t available = available_for(id, *e, now);
         std::optional<time_point> wake;
         bool global_blocked = false;
+        std::uint32_t global_skipped = 0;
         for (std::uint32_t index = e->queue_head; index != none && available > 0;) {
             ticket& t = slots_[index];
             const std::uint32_t next = t.next;
@@ -723,6 +730,12 @@ private:
                 global_blocked = true;
                 t.reason = now < global_.paused_until() ? wait_reason::global_429
                                                         : wait_reason::global_limit;
+                // Past as many blocked requests as the bucket could grant, only an exempt request
+                // could still go: walking the rest of a long queue on every freed global slot
+                // would cost the backlog squared.
+                if (++global_skipped >= available &&
+                    (queued_exempt_.empty() || !queued_exempt_.contains(id)))
+                    break;
             } else {
                 grant(index, *e, now);
                 if (available != discord_bucket<Clock>::unlimited_capacity)
@@ -1406,6 +1419,8 @@ private:
     std::vector<bucket_id> global_waiters_;
     std::vector<bucket_id> probe_waiters_;
     std::unordered_map<major_parameter, std::uint32_t, major_hasher> unknown_probes_;
+    /// Per bucket, its queued requests exempt from the global limit (absent: none).
+    std::unordered_map<bucket_id, std::uint32_t, id_hasher> queued_exempt_;
     /// Per major parameter: the latest reset of a known bucket seen spent (see `probe_hold`).
     std::unordered_map<major_parameter, time_point, major_hasher> spent_majors_;
     std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
