@@ -119,6 +119,20 @@ TEST_CASE("rule: a reset more than one global window ahead reserves nothing", "[
     CHECK(e.acquire(message_to(2), t0 + 100ms).granted());
 }
 
+TEST_CASE("rule: a chain shorter than the other waiting requests' global backlog reserves nothing",
+          "[engine][schedule]")
+{
+    // Global limit 3. Channel 5's probe is in flight with 9 requests behind it: 10 waiting
+    // requests besides the chain need 3 s of global slots, more than channel 1's 1.4 s chain.
+    // The global limit sets the span then: the single message takes the last slot at once.
+    engine_type e{global_limit_of(3)};
+    spend_channel_one(e, "0.5", 3);
+    REQUIRE(e.acquire(message_to(5), t0).granted());
+    for (int n = 0; n < 9; ++n)
+        REQUIRE(e.acquire(message_to(5), t0).status == acquire_status::waiting);
+    CHECK(e.acquire(message_to(2), t0 + 100ms).granted());
+}
+
 TEST_CASE("rule: a bucket that ranks below the request reserves nothing for it",
           "[engine][schedule]")
 {
@@ -206,10 +220,11 @@ std::vector<time_point> arrivals_on(const server_type& server, std::uint64_t maj
 TEST_CASE("rule: with the global limit saturated, a chain of windows goes at every reset",
           "[engine][schedule]")
 {
-    // Channel 1: 7 edits, windows of 1 per 1.5 s; 60 one-request channels keep the global limit
-    // of 5 per second busy for 12 s, their slots freeing every 1.02 s, out of step with the
-    // chain's resets. Each window can open only one window plus one round trip after the
-    // previous one opened; with slots kept for its resets, it never opens later.
+    // Channel 1: 12 edits, windows of 1 per 1.5 s (16.5 s, the critical path); 60 one-request
+    // channels keep the global limit of 5 per second busy for 12 s, their slots freeing every
+    // 1.02 s, out of step with the chain's resets. Each window can open only one window plus one
+    // round trip after the previous one opened; with slots kept for its resets, it never opens
+    // later.
     const duration rtt = 20ms;
     for (const bool reserve : {true, false}) {
         engine_type e{global_limit_of(5, reserve)};
@@ -221,7 +236,7 @@ TEST_CASE("rule: with the global limit saturated, a chain of windows goes at eve
             drl::testing::simulate(e, server, warm_up, t0, [rtt](std::size_t) { return rtt; });
         REQUIRE(learned.succeeded == warm_up.size());
 
-        std::vector<drl::route> work(7, edit_on(1));
+        std::vector<drl::route> work(12, edit_on(1));
         for (std::uint64_t channel = 2; channel <= 61; ++channel)
             work.push_back(message_to(channel));
         const time_point start = learned.last_response + 2s; // every bucket and slot fresh
@@ -230,7 +245,7 @@ TEST_CASE("rule: with the global limit saturated, a chain of windows goes at eve
         REQUIRE(result.succeeded == work.size());
         CHECK(server.seen().rate_limited() == 0);
         const auto chain = arrivals_on(server, 1, "edits", start);
-        REQUIRE(chain.size() == 7);
+        REQUIRE(chain.size() == 12);
         CHECK(chain.front() == start + rtt / 2);
         duration slowest{};
         for (std::size_t i = 1; i < chain.size(); ++i)

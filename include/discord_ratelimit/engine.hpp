@@ -775,6 +775,9 @@ private:
     /// Whether a request of bucket `id` must leave the free global slots to buckets that rank
     /// above it and whose windows reopen within one global window, and until when.
     ///
+    /// Only a bucket whose remaining chain is longer than what the other waiting requests need at
+    /// the global limit's pace reserves: then its chain, not the global limit, sets the span.
+    ///
     /// A more urgent bucket that waits for its reset at T finds its global slots taken at T when
     /// they were handed out in the second before (each holds its slot one window after its
     /// response), and every window of a long chain then starts late. Slots granted now are still
@@ -786,6 +789,9 @@ private:
         if (!config_.reserve_global_slots || reserved_.empty())
             return std::nullopt;
         needs_.clear();
+        // Every live ticket not in flight: an overestimate (exempt and sleeping ones count too).
+        const std::size_t waiting =
+            live_tickets_ - std::min<std::size_t>(live_tickets_, global_.in_flight());
         for (auto it = reserved_.begin(); it != reserved_.end();) {
             auto* e = registry_.find_bucket(*it);
             const auto reset = e && e->queued > 0 && e->state.available(now) == 0
@@ -801,7 +807,8 @@ private:
                 continue;
             if (!mine)
                 mine = urgency_of(id, 1, now);
-            if (!ranks_before(urgency_of(other, 0, now), *mine))
+            if (!ranks_before(urgency_of(other, 0, now), *mine) ||
+                remaining_chain(e->state, e->queued, now) <= others_need(waiting, e->queued))
                 continue;
             needs_.emplace_back(*reset, std::min(e->queued, e->state.limit().value_or(1U)));
         }
@@ -813,6 +820,15 @@ private:
                 return at;
         }
         return std::nullopt;
+    }
+
+    /// About how long `waiting` requests but a bucket's `own` need at the global limit's pace. A
+    /// chain no longer than that is not the critical path: the global limit is, and a slot kept
+    /// idle for the chain would only delay the rest.
+    duration others_need(std::size_t waiting, std::uint32_t own) const
+    {
+        const std::size_t others = waiting - std::min<std::size_t>(waiting, own);
+        return global_.window() * static_cast<duration_rep>(others / global_.limit());
     }
 
     /// One pending timer for the moment a global slot frees, while buckets wait for one.
