@@ -30,6 +30,7 @@
 #include <queue>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace discord_ratelimit {
@@ -85,6 +86,10 @@ struct engine_config {
     /// oldest waiting request adds its age, so a request is never passed by one submitted more
     /// than this after it. Zero: the oldest waiting request first.
     duration critical_path_cap = std::chrono::duration_cast<duration>(std::chrono::seconds{60});
+    /// A bucket whose window reopens within one global window keeps enough global slots free for
+    /// that moment from the buckets it outranks (see `critical_path_cap`), so that a long chain
+    /// of windows does not wait at each reset for slots handed out in the second before.
+    bool reserve_global_slots = true;
     /// Route hash lifetime and idle times before forgetting (bounded memory).
     typename bucket_registry<Clock>::config registry{};
     /// How often idle state is swept.
@@ -278,6 +283,7 @@ public:
             if (t.holds_global) {
                 global_.on_cancel();
                 wake_global_waiters();
+                wake_held_waiters();
             }
             if (t.r.channel_name_or_topic_edit)
                 edit_cancelled(t);
@@ -346,7 +352,7 @@ public:
 
 private:
     enum class phase : std::uint8_t { free, queued, sleeping, granted, failed };
-    enum class timer_kind : std::uint8_t { bucket, ticket, global };
+    enum class timer_kind : std::uint8_t { bucket, ticket, global, reservation };
     static constexpr std::uint32_t none = bucket_entry<Clock>::no_ticket;
 
     /// `allocate` resets each field but `r` and `options` by name: a new field needs a line there.
@@ -508,6 +514,11 @@ private:
                 queued_exempt_.erase(it);
     }
 
+    bool has_exempt_queued(const bucket_id& id) const
+    {
+        return !queued_exempt_.empty() && queued_exempt_.contains(id);
+    }
+
     void mark_dirty(const bucket_id& id, entry_type& e)
     {
         if (!e.dirty) {
@@ -529,6 +540,14 @@ private:
                 mark_dirty(id, *e);
             }
         global_waiters_.clear();
+    }
+
+    void wake_held_waiters()
+    {
+        for (const auto& id : held_waiters_)
+            if (auto* e = registry_.find_bucket(id))
+                mark_dirty(id, *e);
+        held_waiters_.clear();
     }
 
     // ---- the decisions -------------------------------------------------------------------------
@@ -568,6 +587,10 @@ private:
     {
         if (due.kind == timer_kind::global) {
             wake_global_waiters();
+            return;
+        }
+        if (due.kind == timer_kind::reservation) {
+            wake_held_waiters();
             return;
         }
         if (due.kind == timer_kind::bucket) {
@@ -623,17 +646,20 @@ private:
         ranks_.clear();
         for (std::size_t i = 0; i < ids.size(); ++i)
             ranks_.push_back(urgency_of(ids[i], i, now));
-        std::sort(ranks_.begin(), ranks_.end(), [](const urgency& a, const urgency& b) {
-            if (a.score != b.score)
-                return a.score > b.score;
-            if (a.seq != b.seq)
-                return a.seq < b.seq;
-            return a.position < b.position;
-        });
+        std::sort(ranks_.begin(), ranks_.end(), ranks_before);
         sorted_.clear();
         for (const auto& rank : ranks_)
             sorted_.push_back(ids[rank.position]);
         ids.swap(sorted_);
+    }
+
+    static bool ranks_before(const urgency& a, const urgency& b) noexcept
+    {
+        if (a.score != b.score)
+            return a.score > b.score;
+        if (a.seq != b.seq)
+            return a.seq < b.seq;
+        return a.position < b.position;
     }
 
     urgency urgency_of(const bucket_id& id, std::size_t position, time_point now)
@@ -718,6 +744,8 @@ private:
         }
         std::uint32_t available = available_for(id, *e, now);
         std::optional<time_point> wake;
+        std::optional<time_point> held;
+        std::optional<urgency> mine;
         bool global_blocked = false;
         std::uint32_t global_skipped = 0;
         for (std::uint32_t index = e->queue_head; index != none && available > 0;) {
@@ -733,8 +761,14 @@ private:
                 // Past as many blocked requests as the bucket could grant, only an exempt request
                 // could still go: walking the rest of a long queue on every freed global slot
                 // would cost the backlog squared.
-                if (++global_skipped >= available &&
-                    (queued_exempt_.empty() || !queued_exempt_.contains(id)))
+                if (++global_skipped >= available && !has_exempt_queued(id))
+                    break;
+            } else if (const auto until =
+                           t.r.global_exempt ? std::nullopt : reserved_until(id, mine, now)) {
+                held = held ? std::min(*held, *until) : *until;
+                t.reason = wait_reason::global_limit;
+                // The same holds for every other request of this bucket that is not exempt.
+                if (++global_skipped >= available && !has_exempt_queued(id))
                     break;
             } else {
                 grant(index, *e, now);
@@ -749,8 +783,11 @@ private:
         if (available == 0) {
             // A reset already due means the bucket is held back for a probe in flight (woken by
             // `end_probe`), not by time: a timer at `now` would fire again and again.
-            if (const auto reset = e->state.next_reset(); reset && *reset > now)
+            if (const auto reset = e->state.next_reset(); reset && *reset > now) {
                 wake = wake ? std::min(*wake, *reset) : *reset;
+                if (config_.reserve_global_slots)
+                    reserved_.insert(id);
+            }
             if (e->queue_head != none)
                 slots_[e->queue_head].reason = bucket_wait_reason(e->state);
         }
@@ -761,10 +798,76 @@ private:
             }
             arm_global_timer(now);
         }
+        if (held) {
+            held_waiters_.insert(id);
+            if (!(reservation_timer_ > now && reservation_timer_ <= *held)) {
+                reservation_timer_ = *held;
+                push_timer(*held, timer_kind::reservation, {}, 0);
+            }
+        }
         if (wake && !(e->wake_at > now && e->wake_at <= *wake)) {
             e->wake_at = *wake;
             push_timer(*wake, timer_kind::bucket, id, 0);
         }
+    }
+
+    /// Whether a request of bucket `id` must leave the free global slots to buckets that rank
+    /// above it and whose windows reopen within one global window, and until when.
+    ///
+    /// Only a bucket whose remaining chain is longer than what the other waiting requests need at
+    /// the global limit's pace reserves: then its chain, not the global limit, sets the span.
+    ///
+    /// A more urgent bucket that waits for its reset at T finds its global slots taken at T when
+    /// they were handed out in the second before (each holds its slot one window after its
+    /// response), and every window of a long chain then starts late. Slots granted now are still
+    /// held at any T within one global window, so they count against what T needs. Holding back
+    /// only delays a grant: it never grants more than the limiter allows.
+    std::optional<time_point> reserved_until(const bucket_id& id, std::optional<urgency>& mine,
+                                             time_point now)
+    {
+        if (!config_.reserve_global_slots || reserved_.empty())
+            return std::nullopt;
+        needs_.clear();
+        // Every live ticket not in flight: an overestimate (exempt and sleeping ones count too).
+        const std::size_t waiting =
+            live_tickets_ - std::min<std::size_t>(live_tickets_, global_.in_flight());
+        for (auto it = reserved_.begin(); it != reserved_.end();) {
+            auto* e = registry_.find_bucket(*it);
+            const auto reset = e && e->queued > 0 && e->state.available(now) == 0
+                                   ? e->state.next_reset()
+                                   : std::nullopt;
+            if (!reset || *reset <= now) {
+                it = reserved_.erase(it); // no longer waiting for a known reset
+                continue;
+            }
+            const bucket_id other = *it;
+            ++it;
+            if (other == id || *reset - now >= global_.window())
+                continue;
+            if (!mine)
+                mine = urgency_of(id, 1, now);
+            if (!ranks_before(urgency_of(other, 0, now), *mine) ||
+                remaining_chain(e->state, e->queued, now) <= others_need(waiting, e->queued))
+                continue;
+            needs_.emplace_back(*reset, std::min(e->queued, e->state.limit().value_or(1U)));
+        }
+        std::sort(needs_.begin(), needs_.end());
+        std::uint64_t needed = 1; // this request
+        for (const auto& [at, demand] : needs_) {
+            needed += demand;
+            if (global_.occupied_at(now, at) + needed > global_.limit())
+                return at;
+        }
+        return std::nullopt;
+    }
+
+    /// About how long `waiting` requests but a bucket's `own` need at the global limit's pace. A
+    /// chain no longer than that is not the critical path: the global limit is, and a slot kept
+    /// idle for the chain would only delay the rest.
+    duration others_need(std::size_t waiting, std::uint32_t own) const
+    {
+        const std::size_t others = waiting - std::min<std::size_t>(waiting, own);
+        return global_.window() * static_cast<duration_rep>(others / global_.limit());
     }
 
     /// One pending timer for the moment a global slot frees, while buckets wait for one.
@@ -1417,6 +1520,11 @@ private:
     std::vector<bucket_id> sorted_;   ///< scratch of `order_by_urgency`
     std::vector<urgency> ranks_;      ///< scratch of `order_by_urgency`
     std::vector<bucket_id> global_waiters_;
+    /// Buckets waiting for a known reset: their windows may reserve global slots.
+    std::unordered_set<bucket_id, id_hasher> reserved_;
+    /// Buckets holding back for a reservation (see `reserved_until`), woken at its time.
+    std::unordered_set<bucket_id, id_hasher> held_waiters_;
+    std::vector<std::pair<time_point, std::uint32_t>> needs_; ///< scratch of `reserved_until`
     std::vector<bucket_id> probe_waiters_;
     std::unordered_map<major_parameter, std::uint32_t, major_hasher> unknown_probes_;
     /// Per bucket, its queued requests exempt from the global limit (absent: none).
@@ -1429,6 +1537,7 @@ private:
     time_point ban_until_{};
     time_point next_eviction_{};
     time_point global_timer_{};
+    time_point reservation_timer_{};
     /// The longest bucket window any response told of (see `remaining_chain`).
     duration longest_window_{};
 };

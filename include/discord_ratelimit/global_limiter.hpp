@@ -101,6 +101,20 @@ public:
         return in_flight_ + static_cast<std::uint32_t>(releases_.size());
     }
 
+    /// Slots that will still be held at `at` (not before `now`) as far as is known now: every
+    /// request in flight (its response comes at `now` at the earliest, so it holds its slot
+    /// until at least `now + window`) and every response whose window ends after `at`. Exact for
+    /// `at < now + window`; a later `at` may find slots of requests in flight free again.
+    std::uint32_t occupied_at(time_point now, time_point at) noexcept
+    {
+        expire(now);
+        const auto later = std::count_if(releases_.begin(), releases_.end(),
+                                         [at](time_point release) { return release > at; });
+        return in_flight_ + static_cast<std::uint32_t>(later);
+    }
+
+    duration window() const noexcept { return window_; }
+
 private:
     void expire(time_point now)
     {
