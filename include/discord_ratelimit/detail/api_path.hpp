@@ -262,6 +262,13 @@ constexpr std::string_view scan_api_path(std::string_view input, api_path& out) 
     }
     if (at < length && input[at] == '/')
         ++at;
+    // Most paths start so: one comparison instead of two segments through the loop below.
+    if (stage == expecting::api_or_resource && length - at >= 8 &&
+        load_little_endian(input, at, 8) == load_little_endian("api/v10/", 0, 8)) {
+        at += 8;
+        out.api_version = 10;
+        stage = expecting::resource;
+    }
 
     // One segment per iteration; `at` is at the segment's first character.
     for (bool more = true; more;) {
