@@ -67,6 +67,55 @@ constexpr std::string_view header_name(header_field field) noexcept
     return {};
 }
 
+namespace detail {
+
+/// `header_name(field)` for each field, prepared for `header_field_named`.
+inline constexpr auto folded_header_names = [] {
+    std::array<folded_ascii_name, header_field_count> names{
+        folded_ascii_name{""}, folded_ascii_name{""}, folded_ascii_name{""}, folded_ascii_name{""},
+        folded_ascii_name{""}, folded_ascii_name{""}, folded_ascii_name{""}, folded_ascii_name{""},
+        folded_ascii_name{""}, folded_ascii_name{""}};
+    for (std::size_t i = 0; i < header_field_count; ++i)
+        names[i] = folded_ascii_name{header_name(static_cast<header_field>(i))};
+    return names;
+}();
+
+/// The field whose `header_name` is `name` in any case, or nullopt. The length and one letter pick
+/// the only candidate, so a name is compared once at most.
+constexpr std::optional<header_field> header_field_named(std::string_view name) noexcept
+{
+    constexpr std::size_t prefix_size = std::string_view{"x-ratelimit-"}.size();
+    header_field candidate{};
+    switch (name.size()) {
+    case 3: candidate = header_field::via; break;
+    case 4: candidate = header_field::date; break;
+    case 11: candidate = header_field::retry_after; break;
+    case 17: // x-ratelimit-limit, x-ratelimit-reset, x-ratelimit-scope
+        switch (to_ascii_lower(name[prefix_size])) {
+        case 'l': candidate = header_field::limit; break;
+        case 'r': candidate = header_field::reset; break;
+        case 's': candidate = header_field::scope; break;
+        default: return std::nullopt;
+        }
+        break;
+    case 18: // x-ratelimit-bucket, x-ratelimit-global
+        switch (to_ascii_lower(name[prefix_size])) {
+        case 'b': candidate = header_field::bucket; break;
+        case 'g': candidate = header_field::global; break;
+        default: return std::nullopt;
+        }
+        break;
+    case 21: candidate = header_field::remaining; break;
+    case 23: candidate = header_field::reset_after; break;
+    default: return std::nullopt;
+    }
+    if (!folded_header_names[static_cast<std::size_t>(candidate)].matches(name))
+        return std::nullopt;
+    return candidate;
+}
+
+} // namespace detail
+
 /// What became of one header: not sent, accepted, or why its value was rejected.
 enum class field_status : std::uint8_t {
     absent,        ///< not in the response
@@ -120,8 +169,7 @@ public:
     /// them visible ASCII (0x21 to 0x7E). No trimming: surrounding spaces make it invalid.
     static constexpr std::optional<bucket_hash> from(std::string_view text) noexcept
     {
-        if (text.empty() || text.size() > max_size ||
-            !std::all_of(text.begin(), text.end(), detail::is_visible_ascii))
+        if (text.empty() || text.size() > max_size || !detail::all_visible_ascii(text))
             return std::nullopt;
         bucket_hash hash;
         std::copy(text.begin(), text.end(), hash.chars_.begin());
@@ -264,6 +312,13 @@ struct header_traits<raw_header_block> {
     {
         return block.find(name);
     }
+
+    /// Calls `visit(name, value)` for each "Name: value" line in order until it returns true.
+    template <class Visit>
+    static constexpr void for_each(const raw_header_block& block, Visit&& visit) noexcept
+    {
+        detail::for_each_header_line(block.text(), visit);
+    }
 };
 
 namespace detail {
@@ -275,15 +330,28 @@ concept header_text_pair = std::convertible_to<const K&, std::string_view> &&
 /// header_traits for containers of (name, value) pairs: a linear scan, in iteration order, that
 /// compares names without case whatever the container's own ordering or hashing.
 struct header_pairs_traits {
+    /// Calls `visit(name, value)` for each pair in iteration order until it returns true. The value
+    /// is passed as stored, so that only the values used are converted to std::string_view.
+    template <class Pairs, class Visit>
+    static constexpr void for_each(const Pairs& headers, Visit&& visit) noexcept
+    {
+        for (const auto& [key, value] : headers) {
+            if (visit(std::string_view(key), value))
+                return;
+        }
+    }
+
     template <class Pairs>
     static constexpr std::optional<std::string_view> find(const Pairs& headers,
                                                           std::string_view name) noexcept
     {
-        for (const auto& [key, value] : headers) {
-            if (iequals_ascii(std::string_view(key), name))
-                return std::string_view(value);
-        }
-        return std::nullopt;
+        std::optional<std::string_view> found;
+        for_each(headers, [&](std::string_view key, const auto& value) {
+            if (iequals_ascii(key, name))
+                found = std::string_view(value);
+            return found.has_value();
+        });
+        return found;
     }
 };
 
@@ -321,6 +389,11 @@ struct header_traits<std::vector<std::pair<K, V>, Allocator>> : detail::header_p
 
 namespace detail {
 
+/// A source whose headers can be visited in order, all in one pass (`header_traits<S>::for_each`).
+template <class S>
+concept header_sequence =
+    std::derived_from<header_traits<S>, header_pairs_traits> || std::same_as<S, raw_header_block>;
+
 /// Parses one header's value into its field of `headers`, recording the status (defined in
 /// detail/header_field_parsers.hpp).
 constexpr void record_header(rate_limit_headers& headers, header_field field,
@@ -339,10 +412,28 @@ constexpr rate_limit_headers parse_rate_limit_headers(const S& source,
                                                       header_parse_options options = {}) noexcept
 {
     rate_limit_headers headers;
-    for (std::size_t i = 0; i < header_field_count; ++i) {
-        const auto field = static_cast<header_field>(i);
-        if (const auto value = header_traits<S>::find(source, header_name(field)))
-            detail::record_header(headers, field, *value, options);
+    if constexpr (detail::header_sequence<S>) {
+        // One pass over the headers rather than one search per field; as with `find`, the first
+        // occurrence of each name is the one read.
+        constexpr std::uint32_t all_fields = (std::uint32_t{1} << header_field_count) - 1;
+        std::uint32_t seen = 0;
+        header_traits<S>::for_each(source, [&](std::string_view name, const auto& value) {
+            const auto field = detail::header_field_named(name);
+            if (!field)
+                return false;
+            const std::uint32_t bit = std::uint32_t{1} << static_cast<unsigned>(*field);
+            if ((seen & bit) == 0) {
+                seen |= bit;
+                detail::record_header(headers, *field, std::string_view(value), options);
+            }
+            return seen == all_fields;
+        });
+    } else {
+        for (std::size_t i = 0; i < header_field_count; ++i) {
+            const auto field = static_cast<header_field>(i);
+            if (const auto value = header_traits<S>::find(source, header_name(field)))
+                detail::record_header(headers, field, *value, options);
+        }
     }
     return headers;
 }

@@ -42,12 +42,12 @@ struct response {
                           bool v6 = false) noexcept
     {
         const header_parse_options options{.retry_after_in_milliseconds = v6};
-        response r;
-        r.status = status;
-        r.headers = parse_rate_limit_headers(headers, options);
-        if (status == 429)
-            r.body = parse_rate_limit_body(body, options);
-        return r;
+        // Initialised from the parsers' results directly: no copy of the headers or the body.
+        return response{
+            .status = status,
+            .headers = parse_rate_limit_headers(headers, options),
+            .body = status == 429 ? parse_rate_limit_body(body, options) : rate_limit_body{},
+        };
     }
 
     /// A transport failure: no status, no headers.

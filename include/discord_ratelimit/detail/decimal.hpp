@@ -9,6 +9,7 @@
 
 #include <discord_ratelimit/detail/ascii.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -24,6 +25,17 @@ enum class decimal_grammar : std::uint8_t {
     with_exponent ///< plain, then `([eE] [+-]? DIGIT+)?` (JSON numbers, already validated)
 };
 
+/// 10^0 to 10^19, every power of ten below 2^64.
+inline constexpr auto powers_of_ten = [] {
+    std::array<std::uint64_t, 20> powers{};
+    std::uint64_t power = 1;
+    for (std::uint64_t& p : powers) {
+        p = power;
+        power *= 10;
+    }
+    return powers;
+}();
+
 /// A lexed decimal number: sign, digits and exponent, not yet converted to anything.
 struct decimal_literal {
     bool negative = false;            ///< a leading '-' (also on zero: "-0" is negative)
@@ -31,6 +43,9 @@ struct decimal_literal {
     std::string_view integer_digits;  ///< the digits before the point
     std::string_view fraction_digits; ///< the digits after the point; empty without a point
     std::int64_t exponent = 0;        ///< saturates far beyond any length a string can have
+    /// The integer and fraction digits read as one integer, as `lex_decimal` reads them (exact
+    /// when there are at most 19 digits; `scaled` uses it only then).
+    std::uint64_t mantissa = 0;
 
     /// The magnitude times 10^`scale`, as an integer. Exact when it is one; otherwise rounded up,
     /// so that a wait is never shortened. `UINT64_MAX` when the result does not fit.
@@ -38,6 +53,8 @@ struct decimal_literal {
     {
         constexpr std::uint64_t saturated = std::numeric_limits<std::uint64_t>::max();
         const std::size_t count = integer_digits.size() + fraction_digits.size();
+        if (count <= max_exact_digits)
+            return scaled_short(scale);
         const auto digit = [this](std::size_t i) {
             const char c = i < integer_digits.size() ? integer_digits[i]
                                                      : fraction_digits[i - integer_digits.size()];
@@ -68,6 +85,32 @@ struct decimal_literal {
         }
         return value;
     }
+
+private:
+    /// Up to 19 digits read as one integer always fit in 64 bits.
+    static constexpr std::size_t max_exact_digits = powers_of_ten.size() - 1;
+
+    /// `scaled` when all digits together fit in one integer, the mantissa: the result is then one
+    /// multiplication or division by a power of ten.
+    constexpr std::uint64_t scaled_short(std::int64_t scale) const noexcept
+    {
+        constexpr std::uint64_t saturated = std::numeric_limits<std::uint64_t>::max();
+        if (mantissa == 0)
+            return 0;
+        // The value is mantissa * 10^shift; |exponent| is far below 2^62, so this cannot overflow.
+        const std::int64_t shift =
+            exponent + scale - static_cast<std::int64_t>(fraction_digits.size());
+        if (shift >= 0) {
+            if (shift > static_cast<std::int64_t>(max_exact_digits))
+                return saturated; // at least 10^20
+            const std::uint64_t power = powers_of_ten[static_cast<std::size_t>(shift)];
+            return mantissa > saturated / power ? saturated : mantissa * power;
+        }
+        if (shift < -static_cast<std::int64_t>(max_exact_digits))
+            return 1; // below 10^19 / 10^20: more than zero, less than one, rounded up
+        const std::uint64_t power = powers_of_ten[static_cast<std::size_t>(-shift)];
+        return mantissa / power + (mantissa % power != 0 ? 1 : 0); // rounded up
+    }
 };
 
 /// Reads all of `text` as a decimal number of `grammar`, or returns nullopt. Whitespace is not
@@ -84,25 +127,28 @@ constexpr std::optional<decimal_literal> lex_decimal(std::string_view text,
         ++pos;
     }
     const std::string_view unsigned_text = text.substr(pos);
-    if (iequals_ascii(unsigned_text, "nan") || iequals_ascii(unsigned_text, "inf") ||
-        iequals_ascii(unsigned_text, "infinity")) {
+    const bool starts_with_digit = !unsigned_text.empty() && is_ascii_digit(unsigned_text[0]);
+    if (!starts_with_digit &&
+        (iequals_ascii(unsigned_text, "nan") || iequals_ascii(unsigned_text, "inf") ||
+         iequals_ascii(unsigned_text, "infinity"))) {
         literal.not_finite = true;
         return literal;
     }
     if (has_sign && !literal.negative)
         return std::nullopt; // "+5"
-    const auto take_digits = [&] {
+    // The mantissa is read in the same pass (unsigned arithmetic wraps harmlessly past 19 digits).
+    const auto take_mantissa_digits = [&] {
         const std::size_t start = pos;
-        while (pos < text.size() && is_ascii_digit(text[pos]))
-            ++pos;
+        for (; pos < text.size() && is_ascii_digit(text[pos]); ++pos)
+            literal.mantissa = literal.mantissa * 10 + static_cast<std::uint64_t>(text[pos] - '0');
         return text.substr(start, pos - start);
     };
-    literal.integer_digits = take_digits();
+    literal.integer_digits = take_mantissa_digits();
     if (literal.integer_digits.empty())
         return std::nullopt;
     if (pos < text.size() && text[pos] == '.') {
         ++pos;
-        literal.fraction_digits = take_digits();
+        literal.fraction_digits = take_mantissa_digits();
         if (literal.fraction_digits.empty())
             return std::nullopt;
     }
@@ -112,13 +158,13 @@ constexpr std::optional<decimal_literal> lex_decimal(std::string_view text,
         const bool negative_exponent = pos < text.size() && text[pos] == '-';
         if (pos < text.size() && (text[pos] == '-' || text[pos] == '+'))
             ++pos;
-        const std::string_view exponent_digits = take_digits();
-        if (exponent_digits.empty())
-            return std::nullopt;
-        for (const char c : exponent_digits) {
+        const std::size_t exponent_start = pos;
+        for (; pos < text.size() && is_ascii_digit(text[pos]); ++pos) {
             if (literal.exponent < exponent_limit)
-                literal.exponent = literal.exponent * 10 + (c - '0');
+                literal.exponent = literal.exponent * 10 + (text[pos] - '0');
         }
+        if (pos == exponent_start)
+            return std::nullopt;
         if (negative_exponent)
             literal.exponent = -literal.exponent;
     }

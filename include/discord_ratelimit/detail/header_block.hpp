@@ -24,12 +24,13 @@ constexpr std::string_view take_header_line(std::string_view& rest) noexcept
     return line;
 }
 
-/// The value, without surrounding spaces and tabs, of the first "Name: value" line whose name
-/// equals `name` in any case. A status line ("HTTP/1.1 429 ...") as the first line is skipped, the
-/// first empty line ends the block, and lines that are not "Name: value" never match: no colon, or
-/// whitespace before it (which also covers obsolete folded continuation lines).
-constexpr std::optional<std::string_view> find_in_header_block(std::string_view block,
-                                                               std::string_view name) noexcept
+/// Calls `visit(name, value)` for each "Name: value" line of `block` in order until it returns
+/// true; `value` is trimmed of surrounding spaces and tabs. A status line ("HTTP/1.1 429 ...") as
+/// the first line is skipped, the first empty line ends the block, and lines that are not
+/// "Name: value" are not visited: no colon, or whitespace before it (so the name never equals a
+/// header name; this also covers obsolete folded continuation lines).
+template <class Visit>
+constexpr void for_each_header_line(std::string_view block, Visit&& visit) noexcept
 {
     std::string_view rest = block;
     if (rest.starts_with("HTTP/"))
@@ -39,10 +40,24 @@ constexpr std::optional<std::string_view> find_in_header_block(std::string_view 
         if (line.empty())
             break;
         const std::size_t colon = line.find(':');
-        if (colon != std::string_view::npos && iequals_ascii(line.substr(0, colon), name))
-            return trim_http_whitespace(line.substr(colon + 1));
+        if (colon != std::string_view::npos &&
+            visit(line.substr(0, colon), trim_http_whitespace(line.substr(colon + 1))))
+            return;
     }
-    return std::nullopt;
+}
+
+/// The value, without surrounding spaces and tabs, of the first "Name: value" line whose name
+/// equals `name` in any case (the lines `for_each_header_line` visits).
+constexpr std::optional<std::string_view> find_in_header_block(std::string_view block,
+                                                               std::string_view name) noexcept
+{
+    std::optional<std::string_view> found;
+    for_each_header_line(block, [&](std::string_view line_name, std::string_view value) {
+        if (iequals_ascii(line_name, name))
+            found = value;
+        return found.has_value();
+    });
+    return found;
 }
 
 } // namespace discord_ratelimit::detail

@@ -92,8 +92,10 @@ constexpr field_result<bool> parse_boolean(std::string_view text) noexcept
 {
     if (text.empty())
         return {field_status::empty, {}};
-    if (iequals_ascii(text, "true") || iequals_ascii(text, "false"))
-        return {field_status::ok, iequals_ascii(text, "true")};
+    if (iequals_ascii(text, "true"))
+        return {field_status::ok, true};
+    if (iequals_ascii(text, "false"))
+        return {field_status::ok, false};
     return {field_status::invalid_value, {}};
 }
 

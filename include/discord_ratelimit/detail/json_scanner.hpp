@@ -11,6 +11,9 @@
 /// Python's json module writes them for non-finite floats. It checks the form of escapes, not their
 /// meaning (a lone surrogate passes), and does not validate UTF-8.
 
+#include <discord_ratelimit/detail/little_endian.hpp>
+
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -69,13 +72,25 @@ public:
         return true;
     }
 
+    /// Consumes `c` if the text continues with it.
+    constexpr bool consume(char c) noexcept
+    {
+        if (!next_is(c))
+            return false;
+        ++pos_;
+        return true;
+    }
+
     /// A string's contents, the cursor then past its closing quote.
     constexpr std::optional<std::string_view> string() noexcept
     {
-        if (!consume("\""))
+        if (!consume('"'))
             return std::nullopt;
         const std::size_t start = pos_;
-        while (!at_end()) {
+        for (;;) {
+            skip_plain_string_bytes();
+            if (at_end())
+                return std::nullopt;
             const char c = text_[pos_++];
             if (c == '"')
                 return text_.substr(start, pos_ - 1 - start);
@@ -84,7 +99,6 @@ public:
             if (static_cast<unsigned char>(c) < 0x20)
                 return std::nullopt; // control characters must be escaped
         }
-        return std::nullopt;
     }
 
     /// Whitespace, a string and a colon: the start of an object member.
@@ -93,7 +107,7 @@ public:
         skip_whitespace();
         const auto key = string();
         skip_whitespace();
-        if (!key || !consume(":"))
+        if (!key || !consume(':'))
             return std::nullopt;
         return key;
     }
@@ -101,18 +115,26 @@ public:
     /// A string, number or literal (not an array or object).
     constexpr std::optional<json_value> scalar() noexcept
     {
-        if (next_is('"')) {
+        // The first character tells which token can follow; each branch fails as the others would.
+        const char first = at_end() ? '\0' : text_[pos_];
+        const auto literal = [this](std::string_view token,
+                                    json_kind kind) -> std::optional<json_value> {
+            if (!consume(token))
+                return std::nullopt;
+            return json_value{kind, {}};
+        };
+        switch (first) {
+        case '"': {
             const auto contents = string();
             if (!contents)
                 return std::nullopt;
             return json_value{json_kind::string, *contents};
         }
-        if (consume("true"))
-            return json_value{json_kind::true_literal, {}};
-        if (consume("false"))
-            return json_value{json_kind::false_literal, {}};
-        if (consume("null"))
-            return json_value{json_kind::null, {}};
+        case 't': return literal("true", json_kind::true_literal);
+        case 'f': return literal("false", json_kind::false_literal);
+        case 'n': return literal("null", json_kind::null);
+        default: break;
+        }
         const std::size_t start = pos_;
         if (!number())
             return std::nullopt;
@@ -120,6 +142,31 @@ public:
     }
 
 private:
+    /// Advances over whole 8-byte words of string contents that need no attention: no quote, no
+    /// backslash and no control character; the cursor then stops at the first byte that does.
+    constexpr void skip_plain_string_bytes() noexcept
+    {
+        constexpr std::uint64_t ones = 0x0101'0101'0101'0101;
+        constexpr std::uint64_t low_bits = ones * 0x7F;
+        // 0x80 in exactly the bytes of `x` that are zero (no borrows, unlike the shorter form).
+        const auto zero_bytes = [](std::uint64_t x) {
+            return ~(((x & low_bits) + low_bits) | x | low_bits);
+        };
+        while (text_.size() - pos_ >= 8) {
+            const std::uint64_t word = load_little_endian(text_, pos_, 8);
+            // 0x80 in exactly the bytes below 0x20: adding 0x60 to the low seven bits stays
+            // below 0x80 only for them.
+            const std::uint64_t control = ~(((word & low_bits) + ones * 0x60) | word) & ones * 0x80;
+            const std::uint64_t special =
+                control | zero_bytes(word ^ ones * '"') | zero_bytes(word ^ ones * '\\');
+            if (special != 0) {
+                pos_ += static_cast<std::size_t>(std::countr_zero(special)) / 8;
+                return;
+            }
+            pos_ += 8;
+        }
+    }
+
     constexpr bool next_is_digit() const noexcept
     {
         return !at_end() && text_[pos_] >= '0' && text_[pos_] <= '9';
@@ -138,18 +185,18 @@ private:
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, or NaN, Infinity, -Infinity.
     constexpr bool number() noexcept
     {
-        if (consume("NaN"))
-            return true;
-        consume("-");
-        if (consume("Infinity"))
-            return true;
-        if (!consume("0") && !digits())
+        if (next_is('N'))
+            return consume("NaN");
+        consume('-');
+        if (next_is('I'))
+            return consume("Infinity");
+        if (!consume('0') && !digits())
             return false;
-        if (consume(".") && !digits())
+        if (consume('.') && !digits())
             return false;
-        if (consume("e") || consume("E")) {
-            if (!consume("+"))
-                consume("-");
+        if (consume('e') || consume('E')) {
+            if (!consume('+'))
+                consume('-');
             return digits();
         }
         return true;
@@ -212,12 +259,12 @@ constexpr bool json_scan(std::string_view text, OnMember&& on_member) noexcept
                 if (depth == json_max_depth)
                     return false;
                 report({opens_object ? json_kind::object : json_kind::array, {}});
-                in.consume(opens_object ? "{" : "[");
+                in.consume(opens_object ? '{' : '[');
                 const std::uint64_t bit = std::uint64_t{1} << depth;
                 open_objects = opens_object ? (open_objects | bit) : (open_objects & ~bit);
                 ++depth;
                 in.skip_whitespace();
-                if (in.consume(opens_object ? "}" : "]")) {
+                if (in.consume(opens_object ? '}' : ']')) {
                     --depth;
                     expecting_value = false;
                 } else if (opens_object && !read_key()) {
@@ -234,11 +281,11 @@ constexpr bool json_scan(std::string_view text, OnMember&& on_member) noexcept
         }
         if (depth == 0)
             return in.at_end();
-        if (in.consume(",")) {
+        if (in.consume(',')) {
             if (inside_object() && !read_key())
                 return false;
             expecting_value = true;
-        } else if (in.consume(inside_object() ? "}" : "]")) {
+        } else if (in.consume(inside_object() ? '}' : ']')) {
             --depth;
         } else {
             return false;
