@@ -6,8 +6,9 @@
 // bench_engine.cpp): same paths, same headers, same number of live buckets.
 
 #include "allocation_counter.hpp"
-#include "message_path.hpp"
 #include "baseline/seed_rate_limit_manager.hpp"
+#include "inputs.hpp"
+#include "message_path.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -157,28 +158,6 @@ BENCHMARK(decision_baseline)
 // ---- a 429 response
 // ------------------------------------------------------------------------------
 
-// The same user 429 as parse_429/engine (bench_core.cpp).
-const std::vector<std::pair<std::string, std::string>> headers_429{
-    {"date", "Sat, 29 Nov 2025 21:04:17 GMT"},
-    {"content-type", "application/json"},
-    {"content-length", "87"},
-    {"connection", "keep-alive"},
-    {"retry-after", "1"},
-    {"x-ratelimit-bucket", "80c17d2f203122d936070c88c8d10f33"},
-    {"x-ratelimit-limit", "5"},
-    {"x-ratelimit-remaining", "0"},
-    {"x-ratelimit-reset", "1764450257.640"},
-    {"x-ratelimit-reset-after", "0.640"},
-    {"x-ratelimit-scope", "user"},
-    {"x-ratelimit-global", "false"},
-    {"via", "1.1 google"},
-    {"cf-cache-status", "DYNAMIC"},
-    {"server", "cloudflare"},
-    {"cf-ray", "8e9f7c6b5a4d3e2f-FRA"},
-};
-const std::string body_429 =
-    R"({"message": "You are being rate limited.", "retry_after": 0.64, "global": false, "code": 0})";
-
 // What the seed does with a 429: `dict(response.headers)` for update_from_headers and again for
 // handle_429 (both build the route key, look the bucket up and parse with stoi/stod). The seed
 // never reads the body; to read as much as the engine does, the body's retry_after is read the
@@ -191,12 +170,14 @@ void parse_429_baseline(benchmark::State& state)
         return wall_now;
     };
     for (auto _ : state) {
-        manager.update_from_headers("POST", path,
-                                    header_map(headers_429.begin(), headers_429.end()));
+        manager.update_from_headers(
+            "POST", path, header_map(bench::headers_429().begin(), bench::headers_429().end()));
         double retry_after = manager.handle_429(
-            "POST", path, header_map(headers_429.begin(), headers_429.end()), std::nullopt, now);
-        if (const auto key = body_429.find("\"retry_after\""); key != std::string::npos)
-            retry_after = std::stod(body_429.substr(body_429.find(':', key) + 1));
+            "POST", path, header_map(bench::headers_429().begin(), bench::headers_429().end()),
+            std::nullopt, now);
+        if (const auto key = bench::body_429.find("\"retry_after\""); key != std::string_view::npos)
+            retry_after =
+                std::stod(std::string{bench::body_429.substr(bench::body_429.find(':', key) + 1)});
         benchmark::DoNotOptimize(retry_after);
     }
 }
@@ -204,50 +185,24 @@ BENCHMARK(parse_429_baseline)->Name("parse_429/baseline");
 
 // ---- route keys ---------------------------------------------------------------------------------
 
-struct request_line {
-    std::string_view method;
-    std::string_view path;
-};
-
-// The paths of the engine's route benchmarks (bench_core.cpp).
-constexpr std::array messages_requests{
-    request_line{"POST", "/api/v10/channels/1100000000000000288/messages"},
-};
-// A URL-encoded unicode emoji and a custom emoji (name:id), alternately.
-constexpr std::array reaction_requests{
-    request_line{"PUT", "/api/v10/channels/1100000000000000288/messages/1200000000000000171/"
-                        "reactions/%F0%9F%91%8D/@me"},
-    request_line{"PUT", "/api/v10/channels/1100000000000000288/messages/1200000000000000171/"
-                        "reactions/blobwave:1300000000000000042/@me"},
-};
-constexpr std::array webhook_requests{
-    request_line{"POST", "/api/v10/webhooks/1100000000000000999/"
-                         "XbF2lTq6yP0kGm3vR8sZ1cW4nJ7hD9eA5uK2oL6iT3rY8wQ1zN4xC7vB0mS5pH2gF9dJ"},
-};
-constexpr std::array interaction_requests{
-    request_line{"POST",
-                 "/api/v10/interactions/1300000000000000000/"
-                 "aW50ZXJhY3Rpb246MTMwMDAwMDAwMDAwMDAwMDAwMDpXa2ZRZ3B0T2hKbFZhb3RrTnlBa1BvR2Z4"
-                 "Y0lQZXRqT3BkU3JQR2RzV0ZFTk1sY0ZFbg/callback"},
-};
-
 // `_get_route_key`: the whole path is the key, so this "normalises" nothing; it costs a string.
 template <std::size_t N>
-void route_key(benchmark::State& state, const std::array<request_line, N>& requests)
+void route_key(benchmark::State& state, const std::array<bench::request_line, N>& requests)
 {
     std::size_t next = 0;
     for (auto _ : state) {
-        const request_line& request = requests[next];
+        const bench::request_line& request = requests[next];
         next = next + 1 == N ? 0 : next + 1;
         auto key = seed_rate_limit_manager::route_key(request.method, request.path);
         benchmark::DoNotOptimize(key);
     }
 }
-BENCHMARK_CAPTURE(route_key, messages, messages_requests)->Name("route/baseline/messages");
-BENCHMARK_CAPTURE(route_key, reaction_emoji, reaction_requests)
+BENCHMARK_CAPTURE(route_key, messages, bench::messages_requests)->Name("route/baseline/messages");
+BENCHMARK_CAPTURE(route_key, reaction_emoji, bench::reaction_requests)
     ->Name("route/baseline/reaction_emoji");
-BENCHMARK_CAPTURE(route_key, webhook_token, webhook_requests)->Name("route/baseline/webhook_token");
-BENCHMARK_CAPTURE(route_key, interaction_callback, interaction_requests)
+BENCHMARK_CAPTURE(route_key, webhook_token, bench::webhook_requests)
+    ->Name("route/baseline/webhook_token");
+BENCHMARK_CAPTURE(route_key, interaction_callback, bench::interaction_requests)
     ->Name("route/baseline/interaction_callback");
 
 // ---- memory per live route key ------------------------------------------------------------------

@@ -6,8 +6,8 @@
 // virtual time.
 
 #include "allocation_counter.hpp"
-#include "message_path.hpp"
 #include "bench_options.hpp"
+#include "message_path.hpp"
 
 #include <discord_ratelimit/clock.hpp>
 #include <discord_ratelimit/engine.hpp>
@@ -201,6 +201,75 @@ BENCHMARK(memory_engine)
     ->Unit(benchmark::kMillisecond);
 
 // ---- simulated throughput ----------------------------------------------------------------------
+
+// A bot at work: 100,000 messages over 10,000 channels, one every 25 ms (40 per second, under the
+// global limit; a channel's next message comes 250 s after its last), each sent when granted and
+// answered 60 ms later by the simulated Discord. What one request costs the engine and the
+// simulated Discord together when nothing has to wait. A smoke run takes a hundredth of it.
+constexpr std::size_t flow_requests = 100'000;
+constexpr std::size_t flow_channels = 10'000;
+
+void throughput_flow(benchmark::State& state)
+{
+    const std::size_t scale = bench::smoke_run ? 100 : 1;
+    const std::size_t request_count = flow_requests / scale;
+    const std::size_t channel_count = flow_channels / scale;
+    std::vector<drl::route> requests;
+    requests.reserve(request_count);
+    for (std::size_t i = 0; i < request_count; ++i)
+        requests.push_back(drl::make_route("POST", bench::message_path(i % channel_count)));
+    const auto pace = std::chrono::duration_cast<clock_type::duration>(25ms);
+    const auto round_trip = std::chrono::duration_cast<clock_type::duration>(60ms);
+    struct in_flight {
+        drl::ticket_id ticket;
+        std::size_t request;
+        time_point answered_at;
+    };
+    double wall_seconds = 0;
+    double requests_done = 0;
+    std::size_t not_done = 0;
+    std::uint64_t server_429s = 0;
+    for (auto _ : state) {
+        engine_type engine;
+        drl::testing::simulated_discord<clock_type> server;
+        std::vector<in_flight> flying; // answered in the order sent: the round trip is fixed
+        std::size_t oldest = 0;
+        const auto answer = [&](const in_flight& f) {
+            const auto reply = server.handle(requests[f.request], f.answered_at - round_trip / 2);
+            const auto c =
+                engine.complete(f.ticket, reply.status, reply.headers, reply.body, f.answered_at);
+            not_done += c.status == drl::completion_status::done ? 0U : 1U;
+        };
+        const auto started = std::chrono::steady_clock::now();
+        for (std::size_t i = 0; i < request_count; ++i) {
+            const auto now = setup_start + pace * static_cast<clock_type::rep>(i);
+            for (; oldest < flying.size() && flying[oldest].answered_at <= now; ++oldest)
+                answer(flying[oldest]);
+            const auto permit = engine.acquire(requests[i], now);
+            if (!permit.granted()) {
+                ++not_done;
+                continue;
+            }
+            flying.push_back({permit.ticket, i, now + round_trip});
+        }
+        for (; oldest < flying.size(); ++oldest)
+            answer(flying[oldest]);
+        const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - started;
+        state.SetIterationTime(wall.count());
+        wall_seconds += wall.count();
+        requests_done += static_cast<double>(request_count);
+        server_429s += server.seen().rate_limited();
+    }
+    state.counters["requests_per_second"] = requests_done / wall_seconds;
+    state.counters["server_429s"] = static_cast<double>(server_429s);
+    state.counters["not_done"] = static_cast<double>(not_done);
+}
+BENCHMARK(throughput_flow)
+    ->Name("throughput/flow")
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Repetitions(3)
+    ->Unit(benchmark::kMillisecond);
 
 // A bot's busy spell: 100 messages to each of 1,000 channels, submitted at once, against Discord's
 // default buckets (5 per 5 s per channel) and global limit (50 per second), 60 ms round trip: some

@@ -303,11 +303,12 @@ std::vector<row> build_rows(const collecting_reporter& results, bool smoke)
                         verdict({at_most(after, 4096)})});
     }
 
+    const auto flow = t.counter("throughput/flow", "requests_per_second");
+    rows.push_back({"simulated throughput, requests flowing", count_text(flow, " req/s"), "-", "-",
+                    ">= 1,000,000 req/s", verdict({at_least(flow, 1'000'000)})});
     const auto rate = t.counter("throughput/simulated", "requests_per_second");
-    const auto rate_baseline = t.counter("throughput/simulated_baseline", "requests_per_second");
-    rows.push_back({"simulated throughput, virtual time", count_text(rate, " req/s"),
-                    count_text(rate_baseline, " req/s"), ratio_text(rate, rate_baseline),
-                    ">= 1,000,000 req/s", verdict({at_least(rate, 1'000'000)})});
+    rows.push_back({"simulated throughput, backlog of 100,000", count_text(rate, " req/s"), "-",
+                    "-", ">= 1,000,000 req/s", verdict({at_least(rate, 1'000'000)})});
 
     const auto span_text = [&](const std::string& name) -> std::string {
         const auto ratio = t.counter(name, "ratio");
@@ -324,8 +325,7 @@ std::vector<row> build_rows(const collecting_reporter& results, bool smoke)
     const auto engine_failed = t.counter("utilisation/demo/engine", "failed");
     // No ratio: the baseline's span ends early because most of its requests fail.
     rows.push_back({"utilisation: demo span / minimum", span_text("utilisation/demo/engine"),
-                    span_text("utilisation/demo/baseline"), "-",
-                    "<= 1.02, zero 429s",
+                    span_text("utilisation/demo/baseline"), "-", "<= 1.02, zero 429s",
                     verdict({at_most(engine_ratio, 1.02), at_most(engine_429s, 0),
                              at_most(engine_failed, 0)})});
     return rows;
