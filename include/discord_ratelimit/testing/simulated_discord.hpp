@@ -13,8 +13,10 @@
 #include <discord_ratelimit/clock.hpp>
 #include <discord_ratelimit/route.hpp>
 
-#include <algorithm>
+#include <array>
 #include <chrono>
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -22,7 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -120,6 +122,63 @@ public:
         std::string body;
     };
 
+private:
+    /// A number's text in a buffer of its own, so that a reply's numbers cost no allocation.
+    /// Written from its last digit backwards: the text is `chars[first, end)`.
+    struct number_text {
+        std::array<char, 32> chars{};
+        std::size_t first = chars.size();
+
+        std::string_view view() const noexcept
+        {
+            return {chars.data() + first, chars.size() - first};
+        }
+        void prepend(char c) noexcept { chars[--first] = c; }
+        void prepend_digits(std::uint64_t value) noexcept
+        {
+            do {
+                prepend(static_cast<char>('0' + value % 10));
+                value /= 10;
+            } while (value != 0);
+        }
+    };
+
+public:
+    /// A `reply` whose header names, values and body are views: what `simulate` hands the engine,
+    /// so that an answer copies no string, and answering into the same object again reuses its
+    /// buffers. The views point into the object itself or into static text, so it is neither
+    /// copied nor moved; they are valid until the next answer written into it.
+    class reply_view {
+    public:
+        int status = 200;
+        std::vector<std::pair<std::string_view, std::string_view>> headers;
+        std::string_view body;
+
+        reply_view() = default;
+        reply_view(const reply_view&) = delete;
+        reply_view& operator=(const reply_view&) = delete;
+
+        /// The same answer with strings of its own.
+        reply to_reply() const
+        {
+            reply out;
+            out.status = status;
+            out.headers.reserve(headers.size());
+            for (const auto& [name, value] : headers)
+                out.headers.emplace_back(name, value);
+            out.body = body;
+            return out;
+        }
+
+    private:
+        friend class simulated_discord;
+
+        std::array<number_text, 5> numbers_{}; ///< the headers' numbers
+        std::string hash_;                     ///< the bucket hash
+        std::string text_;                     ///< a 429's body
+        reply injected_;                       ///< an injected answer, shown as it was given
+    };
+
     /// What the server saw.
     struct counters {
         std::uint64_t requests = 0;
@@ -182,11 +241,21 @@ public:
     /// Answers a request on `r` that arrives at `arrival` (arrivals must come in time order).
     reply handle(const route& r, time_point arrival, const request_info& info = {})
     {
-        reply out = answer(r, arrival, info);
+        reply_view out;
+        handle_into(r, arrival, out, info);
+        return out.to_reply();
+    }
+
+    /// Like `handle`, answering into `out` (see `reply_view`): no string is copied, and once
+    /// `out` has been used nothing is allocated for the answer.
+    void handle_into(const route& r, time_point arrival, reply_view& out,
+                     const request_info& info = {})
+    {
+        const bucket_rule* rule = answer(r, arrival, info, out);
         if (config_.record_arrivals)
-            arrivals_.push_back(
-                arrival_record{arrival, rule_for(r).hash, r.major.id, out.status, r.global_exempt});
-        return out;
+            arrivals_.push_back(arrival_record{arrival,
+                                               rule != nullptr ? rule->hash : rule_for(r).hash,
+                                               r.major.id, out.status, r.global_exempt});
     }
 
     const counters& seen() const noexcept { return counters_; }
@@ -198,14 +267,7 @@ public:
     const std::vector<arrival_record>& arrivals() const noexcept { return arrivals_; }
 
     /// Decimal seconds with millisecond precision, rounded up, as Discord formats them.
-    static std::string decimal_seconds(duration d)
-    {
-        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
-        const auto magnitude = ms < 0 ? -ms : ms;
-        std::string fraction = std::to_string(magnitude % 1000);
-        fraction.insert(0, 3 - fraction.size(), '0');
-        return (ms < 0 ? "-" : "") + std::to_string(magnitude / 1000) + "." + fraction;
-    }
+    static std::string decimal_seconds(duration d) { return std::string{seconds_text(d).view()}; }
 
     /// The body of Discord's ban notice (`ban_page::json`).
     static constexpr std::string_view ban_notice =
@@ -229,56 +291,70 @@ private:
         std::uint32_t used = 0;
         time_point end{};
         duration reset_after{};
+        number_text reset; ///< X-RateLimit-Reset: `end` on Discord's wall clock
     };
 
-    reply answer(const route& r, time_point arrival, const request_info& info)
+    /// A bucket rule and the id of its hash, which names its windows with `major`.
+    struct resolved_rule {
+        const bucket_rule* rule = nullptr;
+        std::uint32_t hash_id = 0;
+    };
+
+    /// Decides a request and writes its answer over `out`; returns the rule of the request's
+    /// bucket when the decision got that far, null otherwise.
+    const bucket_rule* answer(const route& r, time_point arrival, const request_info& info,
+                              reply_view& out)
     {
         ++counters_.requests;
         if (r.global_exempt)
             ++counters_.exempt;
         if (ban_) {
             ++counters_.banned;
-            return ban_reply(*ban_);
+            ban_reply(*ban_, out);
+            return nullptr;
         }
         if (!injected_.empty()) {
-            reply out = std::move(injected_.front());
+            out.injected_ = std::move(injected_.front());
             injected_.pop_front();
             ++counters_.injected;
-            return out;
+            show_injected(out);
+            return nullptr;
         }
         if (!r.global_exempt) {
-            auto& arrivals = global_arrivals_[token_key(info.token)];
+            auto& arrivals = global_arrivals_of(token_key(info.token));
             while (!arrivals.empty() && arrival - arrivals.front() >= config_.global_window)
                 arrivals.pop_front();
             if (arrivals.size() >= config_.global_limit) {
                 ++counters_.global_429;
-                return global_rate_limited(arrivals.empty() ? config_.global_window
-                                                            : arrivals.front() +
-                                                                  config_.global_window - arrival);
+                global_rate_limited(arrivals.empty()
+                                        ? config_.global_window
+                                        : arrivals.front() + config_.global_window - arrival,
+                                    out);
+                return nullptr;
             }
             arrivals.push_back(arrival);
         }
-        const bucket_rule& rule = rule_for(r);
-        auto& w = windows_[std::pair{rule.hash, r.major}];
+        const resolved_rule resolved = resolve(r);
+        const bucket_rule& rule = *resolved.rule;
+        open_window& w = windows_[window_key{resolved.hash_id, r.major}];
         const bool open = w.records != nullptr && arrival < w.end;
         const window_view view{open ? w.records->used : 0, open ? w.end : arrival + rule.window,
-                               open ? w.end - arrival : rule.window};
+                               open ? w.end - arrival : rule.window,
+                               open ? cached_reset(w) : reset_text(arrival + rule.window)};
         const std::uint32_t remaining = rule.limit > view.used ? rule.limit - view.used : 0;
 
         if (const shared_limit_rule* shared = shared_rule_for(r)) {
             if (++shared_counts_[shared->route] % shared->every == 0) {
                 ++counters_.shared_429;
-                return rate_limited(rule, remaining, view, "shared", shared->retry_after,
-                                    R"({"message": "The resource is being rate limited.", )"
-                                    R"("retry_after": )" +
-                                        decimal_seconds(shared->retry_after) +
-                                        R"(, "global": false, "code": 40062})");
+                rate_limited(out, rule, remaining, view, "shared", shared->retry_after,
+                             shared_429_body);
+                return &rule;
             }
         }
         if (remaining == 0) {
             ++counters_.user_429;
-            return rate_limited(rule, 0, view, "user", view.reset_after,
-                                user_429_body(view.reset_after));
+            rate_limited(out, rule, 0, view, "user", view.reset_after, user_429_body);
+            return &rule;
         }
         const bool name_edit = config_.name_edit_sub_limit && edits_name_or_topic(r, info.body);
         std::deque<time_point>* edits = nullptr;
@@ -291,7 +367,8 @@ private:
                 const duration wait = edits->empty()
                                           ? config_.name_edit_window
                                           : edits->front() + config_.name_edit_window - arrival;
-                return rate_limited(rule, remaining, view, "user", wait, user_429_body(wait));
+                rate_limited(out, rule, remaining, view, "user", wait, user_429_body);
+                return &rule;
             }
         }
 
@@ -299,27 +376,50 @@ private:
             history_.push_back(window_record{rule.hash, r.major.id, arrival, 0, rule.limit});
             w.records = &history_.back();
             w.end = view.end;
+            w.reset = view.reset;
+            w.reset_epoch = config_.wall_clock_at_epoch;
         }
         ++w.records->used;
         if (edits != nullptr)
             edits->push_back(arrival);
         ++counters_.ok;
-        return bucket_reply(200, rule, remaining - 1, view);
+        bucket_reply(out, 200, rule, remaining - 1, view);
+        return &rule;
     }
 
     struct open_window {
         window_record* records = nullptr;
         time_point end{};
+        /// The window's X-RateLimit-Reset, formatted once, and the wall clock it was formatted for.
+        number_text reset;
+        std::chrono::nanoseconds reset_epoch{};
     };
-    struct key_less {
-        bool operator()(const std::pair<std::string, major_parameter>& a,
-                        const std::pair<std::string, major_parameter>& b) const
+    /// A window's bucket: its hash by id (see `hash_ids_`) and the major parameter.
+    struct window_key {
+        std::uint32_t hash_id = 0;
+        major_parameter major;
+
+        friend bool operator==(const window_key&, const window_key&) = default;
+    };
+    struct window_key_hash {
+        // A few multiplies mixing the four fields; the table's prime modulus does the rest.
+        std::size_t operator()(const window_key& k) const noexcept
         {
-            if (a.first != b.first)
-                return a.first < b.first;
-            return std::tie(a.second.kind, a.second.id, a.second.token_hash) <
-                   std::tie(b.second.kind, b.second.id, b.second.token_hash);
+            const std::uint64_t kind_and_hash =
+                (std::uint64_t{k.hash_id} << 8U) | static_cast<std::uint64_t>(k.major.kind);
+            const std::uint64_t mixed = (k.major.id ^ (k.major.token_hash * 0x9E3779B97F4A7C15ULL) ^
+                                         (kind_and_hash * 0xC2B2AE3D27D4EB4FULL)) *
+                                        0xFF51AFD7ED558CCDULL;
+            return static_cast<std::size_t>(mixed ^ (mixed >> 32U));
         }
+    };
+    struct route_key_hash {
+        std::size_t operator()(const route_key& k) const noexcept { return k.hash(); }
+    };
+    /// The rule of a route no `config::routes` entry names, and the id of its hash.
+    struct auto_rule {
+        bucket_rule rule;
+        std::uint32_t hash_id = 0;
     };
 
     static long long ceil_seconds(duration d)
@@ -333,17 +433,58 @@ private:
         return token.empty() ? 0 : detail::hash_token(token);
     }
 
-    const bucket_rule& rule_for(const route& r)
+    /// A configured rule's hash may change through settings(), so its id is looked up each time;
+    /// an auto rule's hash never changes and keeps its id.
+    resolved_rule resolve(const route& r)
     {
         if (const auto it = config_.routes.find(r.key.view()); it != config_.routes.end())
-            return it->second;
-        auto [it, inserted] = auto_rules_.try_emplace(std::string{r.key.view()});
-        if (inserted)
-            it->second.hash = "auto-" + std::to_string(r.key.hash());
+            return {&it->second, hash_id(it->second.hash)};
+        auto it = auto_rules_.find(r.key);
+        if (it == auto_rules_.end()) {
+            it = auto_rules_.emplace(r.key, auto_rule{}).first;
+            it->second.rule.hash = "auto-" + std::to_string(r.key.hash());
+            it->second.hash_id = hash_id(it->second.rule.hash);
+        }
         // The default rule may have changed through settings() since.
-        it->second.limit = config_.default_rule.limit;
-        it->second.window = config_.default_rule.window;
-        return it->second;
+        it->second.rule.limit = config_.default_rule.limit;
+        it->second.rule.window = config_.default_rule.window;
+        return {&it->second.rule, it->second.hash_id};
+    }
+
+    const bucket_rule& rule_for(const route& r) { return *resolve(r).rule; }
+
+    /// The arrival log of a token. Most traffic has one token: the first one seen needs no lookup.
+    std::deque<time_point>& global_arrivals_of(std::uint64_t token)
+    {
+        if (!first_token_)
+            first_token_ = token;
+        if (token == *first_token_)
+            return first_token_arrivals_;
+        return global_arrivals_[token];
+    }
+
+    /// X-RateLimit-Reset of a window ending at `end`: Discord's wall clock then.
+    number_text reset_text(time_point end) const noexcept
+    {
+        const auto reset_wall = config_.wall_clock_at_epoch + end.time_since_epoch();
+        return seconds_text(std::chrono::duration_cast<duration>(reset_wall));
+    }
+
+    /// The open window's Reset, formatted again only when settings() changed Discord's wall clock.
+    number_text cached_reset(open_window& w) noexcept
+    {
+        if (w.reset_epoch != config_.wall_clock_at_epoch) {
+            w.reset = reset_text(w.end);
+            w.reset_epoch = config_.wall_clock_at_epoch;
+        }
+        return w.reset;
+    }
+
+    /// Equal hashes get equal ids, so windows are keyed by an integer instead of a string.
+    std::uint32_t hash_id(const std::string& hash)
+    {
+        const auto next = static_cast<std::uint32_t>(hash_ids_.size());
+        return hash_ids_.try_emplace(hash, next).first->second;
     }
 
     const shared_limit_rule* shared_rule_for(const route& r) const noexcept
@@ -366,89 +507,161 @@ private:
         return body_edits_channel_name_or_topic(body);
     }
 
-    static std::string user_429_body(duration wait)
+    /// As std::to_string prints it.
+    static number_text integer_text(std::integral auto value) noexcept
     {
-        return R"({"message": "You are being rate limited.", "retry_after": )" +
-               decimal_seconds(wait) + R"(, "global": false})";
+        number_text text;
+        const bool negative = std::cmp_less(value, 0);
+        // The magnitude in unsigned arithmetic, where negating the least value is defined.
+        const auto bits = static_cast<std::uint64_t>(value);
+        text.prepend_digits(negative ? 0 - bits : bits);
+        if (negative)
+            text.prepend('-');
+        return text;
     }
 
-    reply bucket_reply(int status, const bucket_rule& rule, std::uint32_t remaining,
-                       const window_view& view) const
+    /// `decimal_seconds`, without the string.
+    static number_text seconds_text(duration d) noexcept
     {
-        reply out;
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+        const bool negative = ms < 0;
+        const auto bits = static_cast<std::uint64_t>(ms);
+        std::uint64_t magnitude = negative ? 0 - bits : bits;
+        number_text text;
+        for (int digit = 0; digit < 3; ++digit) {
+            text.prepend(static_cast<char>('0' + magnitude % 10));
+            magnitude /= 10;
+        }
+        text.prepend('.');
+        text.prepend_digits(magnitude);
+        if (negative)
+            text.prepend('-');
+        return text;
+    }
+
+    using header_field = std::pair<std::string_view, std::string_view>;
+
+    /// The JSON body of a 429: `head`, the wait in decimal seconds, `tail`.
+    struct wait_body {
+        std::string_view head;
+        std::string_view tail;
+    };
+    static constexpr wait_body user_429_body{
+        R"({"message": "You are being rate limited.", "retry_after": )", R"(, "global": false})"};
+    static constexpr wait_body shared_429_body{
+        R"({"message": "The resource is being rate limited.", "retry_after": )",
+        R"(, "global": false, "code": 40062})"};
+    static constexpr wait_body global_429_body{
+        R"({"global": true, "message": "You are being rate limited.", "retry_after": )", "}"};
+
+    static void set_body(reply_view& out, wait_body body, duration wait)
+    {
+        out.text_.assign(body.head);
+        out.text_.append(seconds_text(wait).view());
+        out.text_.append(body.tail);
+        out.body = out.text_;
+    }
+
+    /// An injected answer as it was given: the views show `out.injected_`.
+    static void show_injected(reply_view& out)
+    {
+        const reply& given = out.injected_;
+        out.status = given.status;
+        out.headers.clear();
+        for (const auto& [name, value] : given.headers)
+            out.headers.emplace_back(name, value);
+        out.body = given.body;
+    }
+
+    /// The bucket's headers as they are; with a `scope`, a 429's `retry-after` (`wait`) and
+    /// `x-ratelimit-scope` after them.
+    void bucket_reply(reply_view& out, int status, const bucket_rule& rule, std::uint32_t remaining,
+                      const window_view& view, std::string_view scope = {},
+                      duration wait = {}) const
+    {
         out.status = status;
-        const auto reset_wall = config_.wall_clock_at_epoch + view.end.time_since_epoch();
-        out.headers = {
-            {"content-type", "application/json"},
-            {"x-ratelimit-limit", std::to_string(rule.limit)},
-            {"x-ratelimit-remaining", std::to_string(remaining)},
-            {"x-ratelimit-reset",
-             decimal_seconds(std::chrono::duration_cast<duration>(reset_wall))},
-            {"x-ratelimit-reset-after", decimal_seconds(view.reset_after)},
-            {"x-ratelimit-bucket", rule.hash},
-            {"via", "1.1 google"},
-        };
+        auto& [limit, left, reset, reset_after, retry_after] = out.numbers_;
+        limit = integer_text(rule.limit);
+        left = integer_text(remaining);
+        reset = view.reset;
+        reset_after = seconds_text(view.reset_after);
+        if (!scope.empty())
+            retry_after = integer_text(ceil_seconds(wait));
+        if (out.hash_ != rule.hash) // most answers repeat the last one's bucket
+            out.hash_ = rule.hash;
+        out.headers.resize(scope.empty() ? 7 : 9);
+        header_field* fields = out.headers.data();
+        fields[0] = {"content-type", "application/json"};
+        fields[1] = {"x-ratelimit-limit", limit.view()};
+        fields[2] = {"x-ratelimit-remaining", left.view()};
+        fields[3] = {"x-ratelimit-reset", reset.view()};
+        fields[4] = {"x-ratelimit-reset-after", reset_after.view()};
+        fields[5] = {"x-ratelimit-bucket", out.hash_};
+        fields[6] = {"via", "1.1 google"};
+        if (!scope.empty()) {
+            fields[7] = {"retry-after", retry_after.view()};
+            fields[8] = {"x-ratelimit-scope", scope};
+        }
         out.body = "{}";
-        return out;
     }
 
     /// A 429 of the route (scope `user` or `shared`) with the bucket's headers as they are.
-    reply rate_limited(const bucket_rule& rule, std::uint32_t remaining, const window_view& view,
-                       std::string scope, duration wait, std::string body) const
+    void rate_limited(reply_view& out, const bucket_rule& rule, std::uint32_t remaining,
+                      const window_view& view, std::string_view scope, duration wait,
+                      wait_body body) const
     {
-        reply out = bucket_reply(429, rule, remaining, view);
-        out.headers.emplace_back("retry-after", std::to_string(ceil_seconds(wait)));
-        out.headers.emplace_back("x-ratelimit-scope", std::move(scope));
-        out.body = std::move(body);
-        return out;
+        bucket_reply(out, 429, rule, remaining, view, scope, wait);
+        set_body(out, body, wait);
     }
 
-    static reply global_rate_limited(duration wait)
+    static void global_rate_limited(duration wait, reply_view& out)
     {
-        reply out;
         out.status = 429;
-        out.headers = {
+        number_text& retry_after = out.numbers_[0];
+        retry_after = integer_text(ceil_seconds(wait));
+        out.headers.assign({
             {"content-type", "application/json"},
-            {"retry-after", std::to_string(ceil_seconds(wait))},
+            {"retry-after", retry_after.view()},
             {"x-ratelimit-global", "true"},
             {"x-ratelimit-scope", "global"},
             {"via", "1.1 google"},
-        };
-        out.body = R"({"global": true, "message": "You are being rate limited.", "retry_after": )" +
-                   decimal_seconds(wait) + "}";
-        return out;
+        });
+        set_body(out, global_429_body, wait);
     }
 
-    static reply ban_reply(ban_page page)
+    static void ban_reply(ban_page page, reply_view& out)
     {
-        reply out;
         out.status = 429;
+        std::string_view content_type;
         switch (page) {
         case ban_page::html:
-            out.headers = {{"content-type", "text/html; charset=UTF-8"}, {"server", "cloudflare"}};
+            content_type = "text/html; charset=UTF-8";
             out.body = ban_html;
             break;
         case ban_page::error_1015:
-            out.headers = {{"content-type", "text/plain; charset=UTF-8"}, {"server", "cloudflare"}};
+            content_type = "text/plain; charset=UTF-8";
             out.body = "error code: 1015";
             break;
         case ban_page::json:
-            out.headers = {{"content-type", "application/json"}, {"server", "cloudflare"}};
+            content_type = "application/json";
             out.body = ban_notice;
             break;
         }
-        return out;
+        out.headers.assign({{"content-type", content_type}, {"server", "cloudflare"}});
     }
 
     config config_;
     counters counters_{};
     std::optional<ban_page> ban_;
-    std::map<std::string, bucket_rule, std::less<>> auto_rules_;
+    std::unordered_map<route_key, auto_rule, route_key_hash> auto_rules_;
+    std::unordered_map<std::string, std::uint32_t> hash_ids_; ///< bucket hash to its id
     std::deque<window_record> history_;
-    std::map<std::pair<std::string, major_parameter>, open_window, key_less> windows_;
-    std::map<std::uint64_t, std::deque<time_point>> global_arrivals_; ///< per token hash
-    std::map<std::uint64_t, std::deque<time_point>> name_edits_;      ///< per channel id
-    std::map<std::string, std::uint64_t, std::less<>> shared_counts_; ///< per route key
+    std::unordered_map<window_key, open_window, window_key_hash> windows_;
+    std::optional<std::uint64_t> first_token_;
+    std::deque<time_point> first_token_arrivals_;
+    std::unordered_map<std::uint64_t, std::deque<time_point>> global_arrivals_; ///< other tokens
+    std::unordered_map<std::uint64_t, std::deque<time_point>> name_edits_;      ///< per channel id
+    std::map<std::string, std::uint64_t, std::less<>> shared_counts_;           ///< per route key
     std::deque<reply> injected_;
     std::vector<arrival_record> arrivals_;
 };
