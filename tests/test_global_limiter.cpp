@@ -100,3 +100,14 @@ TEST_CASE("a global limit of zero is a clear error", "[global]")
     CHECK_THROWS_AS(limiter{0}, std::invalid_argument);
     CHECK_THROWS_AS((limiter{5, manual_clock::duration{-1}}), std::invalid_argument);
 }
+
+TEST_CASE("a huge global limit, meant as none, allocates nothing up front", "[global]")
+{
+    // 2^32 - 1 slots reserved ahead would be 32 GiB: the limiter must start small and still pace.
+    limiter global{0xFFFF'FFFFU};
+    for (int i = 0; i < 10'000; ++i) {
+        REQUIRE(global.may_send(t0));
+        global.on_send();
+    }
+    CHECK(global.may_send(t0));
+}

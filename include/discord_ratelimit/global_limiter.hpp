@@ -46,7 +46,9 @@ public:
             throw std::invalid_argument{"global_limiter: the limit must be at least 1"};
         if (window <= duration::zero())
             throw std::invalid_argument{"global_limiter: the window must be positive"};
-        releases_.reserve(limit);
+        // A bot's limit (50, or a few thousand for large bots) costs nothing to keep ready; a huge
+        // limit, meant as "no global limit", must not allocate a slot per unit up front.
+        releases_.reserve(std::min<std::uint32_t>(limit, 4096));
     }
 
     /// True when a request may be sent at `now`.
