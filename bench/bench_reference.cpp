@@ -9,6 +9,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
@@ -42,5 +43,20 @@ void memory_load(benchmark::State& state)
     }
 }
 BENCHMARK(memory_load)->Name("reference/memory_load")->ArgName("MB")->Arg(16)->Arg(128);
+
+} // namespace
+
+namespace {
+
+// The floor of any word two cores both write: each write must first take the cache line from the
+// other core. `gcra/check_atomic/threads:2` writes one such word on every call.
+std::atomic<std::uint64_t> shared_word{0};
+
+void shared_increment(benchmark::State& state)
+{
+    for (auto _ : state)
+        benchmark::DoNotOptimize(shared_word.fetch_add(1, std::memory_order_relaxed));
+}
+BENCHMARK(shared_increment)->Name("reference/shared_increment")->Threads(1)->Threads(2);
 
 } // namespace

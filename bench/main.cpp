@@ -268,6 +268,13 @@ std::vector<row> build_rows(const collecting_reporter& results, bool smoke)
                         ns_text(load), "-", "-", "(the machine)", "-"});
     }
 
+    // What bounds two threads on one bucket: a word both cores write.
+    if (const auto shared = t.time("reference/shared_increment/threads:2"); shared && !smoke)
+        rows.push_back({"reference: one atomic add, 2 threads on 1 word",
+                        ns_text(shared) + " per call",
+                        "1 thread: " + ns_text(t.time("reference/shared_increment/threads:1")), "-",
+                        "(the machine)", "-"});
+
     const auto parse = t.time("parse_429/engine");
     const auto parse_baseline = t.time("parse_429/baseline");
     rows.push_back({"parse a 429: all headers + JSON body", ns_text(parse), ns_text(parse_baseline),
