@@ -70,6 +70,10 @@ struct bucket_entry {
     bool dirty = false;          ///< the engine must look at its queue again
     bool waiting_global = false; ///< its queue waits for a global slot
     bool waiting_probe = false;  ///< its queue waits for a probe on its major parameter to end
+    /// Queued requests exempt from the global limit, counted up to `exempt_saturated`, which
+    /// then stays (a count kept in the entry's last spare byte).
+    std::uint8_t exempt_queued = 0;
+    static constexpr std::uint8_t exempt_saturated = 0xFF;
 };
 
 /// What the registry knows of a route key.

@@ -497,8 +497,8 @@ private:
         (after == none ? e.queue_head : slots_[after].next) = index;
         (t.next == none ? e.queue_tail : slots_[t.next].prev) = index;
         ++e.queued;
-        if (t.r.global_exempt)
-            ++queued_exempt_[t.bucket];
+        if (t.r.global_exempt && e.exempt_queued < entry_type::exempt_saturated)
+            ++e.exempt_queued;
     }
 
     void unlink(std::uint32_t index, entry_type& e)
@@ -508,15 +508,10 @@ private:
         (t.next == none ? e.queue_tail : slots_[t.next].prev) = t.prev;
         t.prev = t.next = none;
         --e.queued;
-        if (t.r.global_exempt)
-            if (const auto it = queued_exempt_.find(t.bucket);
-                it != queued_exempt_.end() && --it->second == 0)
-                queued_exempt_.erase(it);
-    }
-
-    bool has_exempt_queued(const bucket_id& id) const
-    {
-        return !queued_exempt_.empty() && queued_exempt_.contains(id);
+        // A saturated count stays: its bucket then walks its queue, which is slower, not wrong.
+        if (t.r.global_exempt && e.exempt_queued > 0 &&
+            e.exempt_queued < entry_type::exempt_saturated)
+            --e.exempt_queued;
     }
 
     void mark_dirty(const bucket_id& id, entry_type& e)
@@ -761,14 +756,14 @@ private:
                 // Past as many blocked requests as the bucket could grant, only an exempt request
                 // could still go: walking the rest of a long queue on every freed global slot
                 // would cost the backlog squared.
-                if (++global_skipped >= available && !has_exempt_queued(id))
+                if (++global_skipped >= available && e->exempt_queued == 0)
                     break;
             } else if (const auto until =
                            t.r.global_exempt ? std::nullopt : reserved_until(id, mine, now)) {
                 held = held ? std::min(*held, *until) : *until;
                 t.reason = wait_reason::global_limit;
                 // The same holds for every other request of this bucket that is not exempt.
-                if (++global_skipped >= available && !has_exempt_queued(id))
+                if (++global_skipped >= available && e->exempt_queued == 0)
                     break;
             } else {
                 grant(index, *e, now);
@@ -1527,8 +1522,6 @@ private:
     std::vector<std::pair<time_point, std::uint32_t>> needs_; ///< scratch of `reserved_until`
     std::vector<bucket_id> probe_waiters_;
     std::unordered_map<major_parameter, std::uint32_t, major_hasher> unknown_probes_;
-    /// Per bucket, its queued requests exempt from the global limit (absent: none).
-    std::unordered_map<bucket_id, std::uint32_t, id_hasher> queued_exempt_;
     /// Per major parameter: the latest reset of a known bucket seen spent (see `probe_hold`).
     std::unordered_map<major_parameter, time_point, major_hasher> spent_majors_;
     std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
