@@ -17,6 +17,10 @@
 /// route that needs one (401), a path that is not a known Discord API path (404), an unknown method
 /// (405), a body over `options::body_limit` (413), a header over 16 KiB (431), malformed HTTP (400,
 /// then the connection is closed).
+///
+/// Transport faults (`server::inject_fault`): an answer cut off by a connection reset, a reset
+/// instead of an answer, or no answer at all; each request concerned was decided (and counted) as
+/// usual, as Discord would have before the connection failed.
 
 #include <discord_ratelimit/detail/json_scanner.hpp>
 #include <discord_ratelimit/route.hpp>
@@ -28,6 +32,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -50,6 +55,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -136,6 +142,19 @@ struct options {
     std::size_t log_limit = 100'000;
 };
 
+/// A transport fault the server can inflict on one answer (`server::inject_fault`). The request
+/// is read and decided first: Discord counted it, whatever the client learns.
+enum class fault : std::uint8_t {
+    /// Writes the status line, the headers and half the body (half the header block when there is
+    /// no body), then resets the connection (RST): a connection reset in the middle of a response.
+    reset_mid_response,
+    /// Resets the connection (RST) instead of answering.
+    reset_before_response,
+    /// Never answers: the connection stays open, silent, until the client closes it or the server
+    /// stops (a server too slow for any client timeout).
+    stall,
+};
+
 /// One request as the server saw it. Never the token, never the path (paths carry webhook and
 /// interaction tokens): the route key only.
 ///
@@ -144,9 +163,10 @@ struct options {
 struct log_entry {
     std::string method;     ///< as sent; empty when the request could not be read (400, 413, 431)
     std::string route;      ///< the route key; empty when the path was not a Discord API path
-    int status = 0;         ///< the answer's status
+    int status = 0;         ///< the answer's status (as decided, even when a fault kept it back)
     bool had_token = false; ///< the request had `Authorization: Bot <token>`
     clock_type::time_point arrival{};
+    std::optional<fault> injected_fault; ///< the fault its answer got, if any
 };
 
 /// Answers the simulated Discord never saw.
@@ -339,6 +359,23 @@ public:
         discord_.inject(std::move(r));
     }
 
+    /// The next request read completely whose method is `method` (any when empty) and whose route
+    /// key is `route` (any when empty) gets fault `f` on its answer. Faults wait in order; each
+    /// request takes the first one that matches it. Requests the server rejects itself (400, 401,
+    /// 404, 405, 413, 431) take none.
+    void inject_fault(fault f, std::string method = {}, std::string route = {})
+    {
+        const std::lock_guard lock{mutex_};
+        faults_.push_back(pending_fault{f, std::move(method), std::move(route)});
+    }
+
+    /// Injected faults no request has taken yet.
+    std::size_t pending_faults() const
+    {
+        const std::lock_guard lock{mutex_};
+        return faults_.size();
+    }
+
     /// Adds a shared-scope 429 rule (see `rules::shared_limits`).
     void add_shared_limit(shared_limit_rule rule)
     {
@@ -386,6 +423,27 @@ private:
         reply out;
         log_entry entry;
     };
+
+    /// A fault waiting for a request that matches it (`inject_fault`).
+    struct pending_fault {
+        fault what;
+        std::string method; ///< empty: any
+        std::string route;  ///< empty: any
+    };
+
+    /// Takes the first pending fault that matches the request; the caller holds `mutex_`.
+    std::optional<fault> take_fault(std::string_view method, std::string_view route)
+    {
+        const auto it = std::find_if(faults_.begin(), faults_.end(), [&](const pending_fault& f) {
+            return (f.method.empty() || f.method == method) &&
+                   (f.route.empty() || f.route == route);
+        });
+        if (it == faults_.end())
+            return std::nullopt;
+        const fault what = it->what;
+        faults_.erase(it);
+        return what;
+    }
 
     /// Discord's wall clock at steady_clock's epoch: the system clock now, minus the steady clock
     /// now, plus the skew.
@@ -505,6 +563,7 @@ private:
                 if (discord_.seen().injected == injected_before && a.out.status >= 200 &&
                     a.out.status < 300)
                     dress_success(r, target, body, a.out);
+                a.entry.injected_fault = take_fault(a.entry.method, a.entry.route);
             }
         }
         a.entry.status = a.out.status;
@@ -614,9 +673,10 @@ private:
 
     // Destroyed last: handlers destroyed with the io_context may still reach them.
     options options_;
-    mutable std::mutex mutex_; ///< guards discord_, log_, rejections_, skew_, sequence_
+    mutable std::mutex mutex_; ///< guards discord_, log_, faults_, rejections_, skew_, sequence_
     discord_type discord_;
     std::deque<log_entry> log_;
+    std::deque<pending_fault> faults_;
     rejection_counters rejections_{};
     std::chrono::milliseconds skew_{options_.skew};
     std::uint64_t sequence_ = 0;
@@ -702,11 +762,16 @@ private:
         }
         const auto request = parser_->release();
         answer a = owner_.handle(request);
+        fault_ = a.entry.injected_fault;
         respond(std::move(a.out), request.version(), request.keep_alive());
     }
 
     /// Answers a request that could not be read, then closes.
-    void fail(int status) { respond(owner_.reject(status), 11, false); }
+    void fail(int status)
+    {
+        fault_.reset();
+        respond(owner_.reject(status), 11, false);
+    }
 
     void respond(reply out, unsigned version, bool keep_alive)
     {
@@ -736,6 +801,10 @@ private:
 
     void write()
     {
+        if (fault_) {
+            write_faulty(*fault_);
+            return;
+        }
         http::async_write(socket_, response_,
                           [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
                               self->on_write(ec);
@@ -761,6 +830,46 @@ private:
         drain();
     }
 
+    /// Inflicts an injected fault instead of writing the answer whole.
+    void write_faulty(fault f)
+    {
+        fault_.reset();
+        switch (f) {
+        case fault::reset_before_response: reset(); return;
+        case fault::stall: drain(); return; // reads until the client gives up, never answers
+        case fault::reset_mid_response: break;
+        }
+        std::ostringstream serialized;
+        serialized << response_;
+        partial_ = std::move(serialized).str();
+        const std::size_t header_end = partial_.find("\r\n\r\n");
+        const std::size_t body_size = response_.body().size();
+        // Headers and half the body; without a body, the status line and half the headers.
+        partial_.resize(body_size >= 2 && header_end != std::string::npos
+                            ? header_end + 4 + body_size / 2
+                            : std::max<std::size_t>(1, std::min(partial_.size(), header_end) / 2));
+        boost::asio::async_write(
+            socket_, boost::asio::buffer(partial_),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                if (self->closed_)
+                    return;
+                if (ec)
+                    self->close();
+                else
+                    self->reset();
+            });
+    }
+
+    /// Closes abruptly: linger on with a zero timeout makes the kernel send RST, not FIN.
+    void reset()
+    {
+        boost::system::error_code ignored;
+        socket_.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+        closed_ = true;
+        socket_.close(ignored);
+        timer_.cancel();
+    }
+
     void drain()
     {
         socket_.async_read_some(
@@ -781,6 +890,8 @@ private:
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
+    std::optional<fault> fault_; ///< the fault the answer being prepared gets
+    std::string partial_;        ///< the bytes a `reset_mid_response` writes
     std::array<char, 4096> scratch_{};
     bool closed_ = false;
 };

@@ -9,6 +9,10 @@
 #include <discord_ratelimit/beast_headers.hpp>
 #include <discord_ratelimit/response.hpp>
 
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/system/system_error.hpp>
+
 #include "catch.hpp"
 
 #include <charconv>
@@ -526,4 +530,41 @@ TEST_CASE("the fake Discord's counters, log and injected replies", "[fake_discor
     CHECK_FALSE(log[2].had_token);
     CHECK(log[3].status == 429);
     CHECK(log[0].arrival <= log[3].arrival);
+}
+
+TEST_CASE("the fake Discord resets or stalls the answers it is told to", "[fake_discord]")
+{
+    fd::server server{long_options()};
+    server.inject_fault(fd::fault::reset_mid_response, "POST");
+    server.inject_fault(fd::fault::reset_before_response, "GET", "GET /channels/{channel_id}");
+    server.inject_fault(fd::fault::stall, "PATCH");
+    CHECK(server.pending_faults() == 3);
+    fd::http_client client{server.port(), "127.0.0.1", 500ms};
+    const auto error_of = [&](std::string_view method, std::string_view target) {
+        try {
+            client.request(method, target, "t", method == "GET" ? "" : R"({"content": "x"})");
+        } catch (const boost::system::system_error& e) {
+            return e.code();
+        }
+        return boost::system::error_code{};
+    };
+
+    // A GET on another route takes no fault; the POST's answer is cut off by a reset.
+    CHECK_FALSE(error_of("GET", "/api/v10/channels/1/messages"));
+    CHECK(error_of("POST", messages_1) == boost::asio::error::connection_reset);
+    CHECK(error_of("GET", "/api/v10/channels/1") == boost::asio::error::connection_reset);
+    CHECK(error_of("PATCH", "/api/v10/channels/1/messages/2") == boost::beast::error::timeout);
+    CHECK(server.pending_faults() == 0);
+    // Each faulted request was decided and counted, as Discord would have before the failure.
+    CHECK(server.counters().ok == 4);
+    CHECK_FALSE(error_of("POST", messages_1)); // the connection was reopened; no fault is left
+
+    const auto log = server.request_log();
+    REQUIRE(log.size() == 5);
+    CHECK_FALSE(log[0].injected_fault);
+    CHECK(log[1].injected_fault == fd::fault::reset_mid_response);
+    CHECK(log[1].status == 200);
+    CHECK(log[2].injected_fault == fd::fault::reset_before_response);
+    CHECK(log[3].injected_fault == fd::fault::stall);
+    CHECK_FALSE(log[4].injected_fault);
 }
