@@ -268,7 +268,10 @@ private:
         previous_reset_epoch_ = reset_epoch_;
         reset_epoch_ = no_epoch;
         bits_ += window_step; // the window id wraps; the flags below it stay as they are
-        granted_ = in_flight_ + lost_;
+        // A lost permit may count in the window that opens now, unless that window has no length
+        // (no Reset-After seen yet): it ends as it opens, and carrying the charge over would hold
+        // a window that already ended, with nothing left to wake its waiters.
+        granted_ = in_flight_ + (window_length_ > duration::zero() ? lost_ : 0);
         lost_ = 0;
         server_used_ = 0;
         // Estimated until a response of the new window says when it ends.

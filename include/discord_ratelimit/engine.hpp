@@ -289,7 +289,9 @@ public:
                 edit_cancelled(t);
             end_probe(t);
         }
-        ++stats_.cancelled;
+        // A ticket the engine already failed (its failure not yet reported) counts once: failed.
+        if (t.stage != phase::failed)
+            ++stats_.cancelled;
         release(*index);
         process(now);
         return {};
@@ -1187,15 +1189,24 @@ private:
     static bucket_update update_of(const rate_limit_headers& h) noexcept
     {
         bucket_update u;
-        u.limit = h.limit;
+        // A limit of 0 would let nothing through and name no time to wait for: the bucket's
+        // waiters would hang. It teaches nothing; the route keeps probing one request at a time.
+        if (h.limit && *h.limit > 0)
+            u.limit = h.limit;
         u.remaining = h.remaining;
         u.reset_after = h.reset_after;
         u.reset_epoch = h.reset;
-        if (!u.reset_after && h.reset && h.date) {
-            // Reset is on Discord's clock: only its distance from Discord's own Date is usable.
+        // A Date nanoseconds cannot count (before 1970, after 2262) would overflow the conversion.
+        constexpr std::chrono::seconds latest_date{std::chrono::nanoseconds::max().count() /
+                                                   1'000'000'000};
+        if (!u.reset_after && h.reset && h.date && *h.date >= std::chrono::seconds::zero() &&
+            *h.date <= latest_date) {
+            // Reset is on Discord's clock: only its distance from Discord's own Date is usable,
+            // within the bounds of a Reset-After header (0 to 7 days).
             const auto distance =
                 *h.reset - std::chrono::duration_cast<std::chrono::nanoseconds>(*h.date);
-            u.reset_after = std::max(distance, std::chrono::nanoseconds::zero());
+            if (distance.count() <= static_cast<std::int64_t>(detail::max_wait_ns))
+                u.reset_after = std::max(distance, std::chrono::nanoseconds::zero());
         }
         return u;
     }
@@ -1222,7 +1233,9 @@ private:
         } else if (o == outcome::success)
             e->state.on_headerless_success(now);
         else if (is_rate_limited(o))
-            e->state.on_lost(now); // the 429's own wait applies, not a probe pause
+            // A 429 is an answer, not a lost request: Discord refused it, so no window counts it
+            // (charging it as lost hung a bucket of unknown window length). Its wait applies.
+            e->state.on_response(t.window, bucket_update{}, now);
         else
             e->state.on_lost(now, config_.default_retry_after);
         note_spent(t.bucket, *e, now);

@@ -1,0 +1,163 @@
+// Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
+// Regression tests for what the fuzzers and the load tests found (fuzz/corpus/fuzz_engine/
+// regression_*.bin replays each of the first five in the engine fuzzer): every ticket ends, none
+// waits with nothing left to wake it, no header causes undefined behaviour, and every request is
+// counted once. (What the load tests found, memory an idle engine kept, tests/load/ measures.)
+#include <discord_ratelimit/engine.hpp>
+
+#include "catch.hpp"
+#include "test_support.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+
+using namespace std::chrono_literals;
+namespace drl = discord_ratelimit;
+
+namespace {
+
+using clock_type = drl::manual_clock;
+using time_point = clock_type::time_point;
+using engine_type = drl::engine<clock_type>;
+using drl::acquire_status;
+using drl::completion_status;
+using test_support::headers_type;
+
+const time_point t0{};
+const headers_type via_only{{"via", "1.1 google"}};
+
+/// Drives the engine as a caller does (asks again for `id` at `now`, then calls `advance` at each
+/// `next_wakeup`) until `id` is granted. Returns when; no value when it failed, or when nothing was
+/// left to wake it, or when `limit` passed first.
+std::optional<time_point> granted_at(engine_type& e, drl::ticket_id id, time_point now,
+                                     time_point limit)
+{
+    const auto first = e.acquire(id, now);
+    if (first.granted())
+        return now;
+    if (first.status == acquire_status::failed)
+        return std::nullopt;
+    for (int step = 0; step < 100'000; ++step) {
+        const auto next = e.next_wakeup();
+        if (!next)
+            return std::nullopt; // waiting, with nothing left to wake it: a hang
+        now = std::max(now, *next);
+        if (now > limit)
+            return std::nullopt;
+        bool granted = false;
+        bool failed = false;
+        e.advance(now, [&](drl::ticket_id t, const drl::acquire_result<clock_type>& r) {
+            if (t == id) {
+                granted = r.granted();
+                failed = !r.granted();
+            }
+        });
+        if (granted)
+            return now;
+        if (failed)
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+const drl::route pins = drl::make_route("GET", "/channels/1/pins");
+
+} // namespace
+
+TEST_CASE("regression: a 429 without rate-limit headers does not strand its retry", "[engine]")
+{
+    // It was charged to its bucket as a lost request, in a window of unknown length that ended as
+    // it opened: at the retry, nothing was granted and no timer was left.
+    engine_type e;
+    const auto a = e.acquire(pins, t0);
+    REQUIRE(a.granted());
+    const auto c = e.complete(a.ticket, 429, via_only, "", t0 + 10ms);
+    REQUIRE(c.status == completion_status::retry);
+    REQUIRE(c.retry_at);
+    CHECK(*c.retry_at == t0 + 10ms + e.config().default_retry_after);
+    const auto at = granted_at(e, a.ticket, *c.retry_at, t0 + 1min);
+    REQUIRE(at);
+    CHECK(*at == *c.retry_at);
+}
+
+TEST_CASE("regression: a lost probe, then a headerless 429, with default_retry_after 0", "[engine]")
+{
+    engine_type::config_type config;
+    config.default_retry_after = 0s;
+    engine_type e{config};
+    const auto a = e.acquire(pins, t0);
+    REQUIRE(a.granted());
+    REQUIRE(e.complete(a.ticket, drl::transport_error::network, t0).status ==
+            completion_status::retry);
+    REQUIRE_FALSE(e.cancel(a.ticket, t0));
+    const auto b = e.acquire(pins, t0);
+    REQUIRE(b.granted());
+    const auto c = e.complete(
+        b.ticket, 429, headers_type{{"x-ratelimit-remaining", "0"}, {"via", "1.1 google"}}, "", t0);
+    REQUIRE(c.status == completion_status::retry);
+    CHECK(granted_at(e, b.ticket, c.retry_at.value_or(t0), t0 + 1min));
+}
+
+TEST_CASE("regression: X-RateLimit-Limit 0 teaches nothing; the bucket's waiters still go",
+          "[engine]")
+{
+    engine_type e;
+    const auto a = e.acquire(pins, t0);
+    REQUIRE(a.granted());
+    const auto b = e.acquire(pins, t0);
+    REQUIRE(b.status == acquire_status::waiting); // behind the probe
+    const auto c = e.complete(a.ticket, 200,
+                              headers_type{{"x-ratelimit-limit", "0"},
+                                           {"x-ratelimit-remaining", "0"},
+                                           {"via", "1.1 google"}},
+                              "{}", t0 + 10ms);
+    REQUIRE(c.status == completion_status::done);
+    CHECK_FALSE(e.registry().find_bucket(e.registry().resolve(pins, t0 + 10ms))->state.limit());
+    CHECK(granted_at(e, b.ticket, t0 + 10ms, t0 + 1min));
+}
+
+TEST_CASE("regression: a Date outside what nanoseconds count, or far from Reset, is not used",
+          "[engine]")
+{
+    // A Date before 1970 or after 2262 overflowed the conversion to nanoseconds (UBSan reports it
+    // in the asan build); a Reset centuries after the Date named a wait past any clock's range.
+    const std::string date = GENERATE(std::string{"Sat, 01 Jan 0000 00:00:00 GMT"},
+                                      std::string{"Fri, 31 Dec 9999 23:59:59 GMT"},
+                                      std::string{"Mon, 30 Nov 2026 00:00:00 GMT"});
+    INFO("Date: " << date);
+    engine_type e;
+    const auto a = e.acquire(pins, t0);
+    REQUIRE(a.granted());
+    const headers_type headers{{"x-ratelimit-reset", "99999999999.5"}, // the year 5138
+                               {"date", date},
+                               {"via", "1.1 google"}};
+    const auto c = e.complete(a.ticket, 429, headers, "", t0 + 10ms);
+    REQUIRE(c.status == completion_status::retry);
+    REQUIRE(c.retry_at);
+    // No usable wait: the default applies, and the retry goes then.
+    CHECK(*c.retry_at == t0 + 10ms + e.config().default_retry_after);
+    CHECK(granted_at(e, a.ticket, *c.retry_at, t0 + 1min));
+}
+
+TEST_CASE("regression: a ticket failed by its max_wait and cancelled before the report counts once",
+          "[engine]")
+{
+    engine_type e;
+    const auto a = e.acquire(pins, t0);
+    REQUIRE(a.granted());
+    engine_type::options_type options;
+    options.max_wait = 100ms;
+    const auto b = e.acquire(pins, t0, options);
+    REQUIRE(b.status == acquire_status::waiting);
+    // Past b's max_wait, another call lets the engine fail b; the caller cancels it before the
+    // next advance reports that.
+    const auto other = e.acquire(drl::make_route("GET", "/channels/2/pins"), t0 + 200ms);
+    REQUIRE(other.status != acquire_status::failed);
+    REQUIRE_FALSE(e.cancel(b.ticket, t0 + 200ms));
+    const auto s = e.stats(t0 + 200ms);
+    CHECK(s.failed == 1);
+    CHECK(s.cancelled == 0);
+    CHECK(s.live_tickets == 2);
+}
