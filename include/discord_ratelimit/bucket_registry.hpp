@@ -170,7 +170,7 @@ public:
         const std::size_t erased =
             std::erase_if(routes_, [&](auto& item) { return p(item.first, item.second); });
         if (routes_.empty())
-            routes_ = {}; // gives the bucket array back too
+            routes_ = decltype(routes_){}; // gives the bucket array back (`= {}` would not)
         return erased;
     }
     std::size_t route_count() const noexcept { return routes_.size(); }
@@ -270,7 +270,7 @@ private:
             end_ = static_cast<std::uint32_t>(taken.size());
             chunks_.resize((end_ + chunk_size - 1) / chunk_size);
             chunks_.shrink_to_fit();
-            free_ = {};
+            free_ = std::vector<std::uint32_t>{}; // not `= {}`: that keeps the capacity
             index.rehash(0);
             index.reserve(end_);
             for (std::uint32_t n = 0; n < end_; ++n)

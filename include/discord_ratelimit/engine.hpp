@@ -29,6 +29,7 @@
 #include <optional>
 #include <queue>
 #include <system_error>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -1492,13 +1493,22 @@ private:
     {
         for (const ticket& t : slots_)
             generation_floor_ = std::max(generation_floor_, t.generation);
+        // A fresh vector moved in: `v = {}` would pick the initializer_list assignment, which
+        // keeps the capacity.
         const auto release = [](auto& v) {
             if (v.capacity() > 64 && v.empty())
-                v = {};
+                v = std::remove_reference_t<decltype(v)>{};
+        };
+        const auto release_table = [](auto& table) {
+            if (table.bucket_count() > 64 && table.empty())
+                table = std::remove_reference_t<decltype(table)>{};
         };
         slots_.clear();
         free_.clear();
         ready_.clear();
+        sorted_.clear(); // scratch: cleared before each use, not after
+        ranks_.clear();
+        needs_.clear();
         release(slots_);
         release(free_);
         release(ready_);
@@ -1506,8 +1516,17 @@ private:
         release(draining_);
         release(sorted_);
         release(ranks_);
+        release(needs_);
         release(global_waiters_);
         release(probe_waiters_);
+        release_table(reserved_);
+        release_table(held_waiters_);
+        release_table(unknown_probes_);
+        release_table(spent_majors_);
+        release_table(route_blocks_);
+        release_table(channel_edits_);
+        if (timers_.empty())
+            timers_ = decltype(timers_){};
     }
 
     config_type config_;
