@@ -5,8 +5,8 @@
 // and the heap each route key holds. Each benchmark mirrors its engine counterpart (bench_core.cpp,
 // bench_engine.cpp): same paths, same headers, same number of live buckets.
 
-#include "allocation_counter.hpp"
 #include "baseline/seed_rate_limit_manager.hpp"
+#include "heap_counter.hpp"
 #include "inputs.hpp"
 #include "message_path.hpp"
 
@@ -214,19 +214,19 @@ void memory_baseline(benchmark::State& state)
     for (auto _ : state) {
         std::string path = bench::message_path(channels); // its longest length, allocated up front
         auto manager = std::make_unique<seed_rate_limit_manager>();
-        const std::size_t empty = bench::live_bytes();
-        const std::size_t allocations_before = bench::allocation_count();
+        const std::size_t empty = heap_counter::live_bytes();
+        const std::size_t allocations_before = heap_counter::allocation_count();
         if (populate(*manager, channels, path) != 0 || manager->bucket_count() != channels) {
             state.SkipWithError("setup: a send of the population waited");
             return;
         }
-        const std::size_t full = bench::live_bytes();
-        const std::size_t allocations = bench::allocation_count() - allocations_before;
+        const std::size_t full = heap_counter::live_bytes();
+        const std::size_t allocations = heap_counter::allocation_count() - allocations_before;
         // Two hours later, one more request: the seed has no eviction, so every key stays.
         path = bench::message_path(0);
         manager->acquire(
             "POST", path, std::nullopt, [] { return wall_now + 7200.0; }, [](double) {});
-        const std::size_t after = bench::live_bytes();
+        const std::size_t after = heap_counter::live_bytes();
         const auto per_bucket = [&](double bytes) {
             return bytes / static_cast<double>(channels);
         };

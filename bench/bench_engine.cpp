@@ -5,8 +5,8 @@
 // and how many requests per wall second go through the engine and the simulated Discord on
 // virtual time.
 
-#include "allocation_counter.hpp"
 #include "bench_options.hpp"
+#include "heap_counter.hpp"
 #include "message_path.hpp"
 
 #include <discord_ratelimit/clock.hpp>
@@ -164,11 +164,11 @@ void memory_engine(benchmark::State& state)
         auto engine = std::make_unique<engine_type>(bench_config());
         // Measured from the empty engine: what it holds before its first request is not per
         // bucket.
-        const std::size_t empty = bench::live_bytes();
-        const std::size_t allocations_before = bench::allocation_count();
+        const std::size_t empty = heap_counter::live_bytes();
+        const std::size_t allocations_before = heap_counter::allocation_count();
         const auto end = populate(*engine, channels, path);
-        const std::size_t full = bench::live_bytes();
-        const std::size_t allocations = bench::allocation_count() - allocations_before;
+        const std::size_t full = heap_counter::live_bytes();
+        const std::size_t allocations = heap_counter::allocation_count() - allocations_before;
         if (end == time_point{} || engine->registry().bucket_count() != channels) {
             state.SkipWithError("setup: a send of the population was not granted");
             return;
@@ -177,7 +177,7 @@ void memory_engine(benchmark::State& state)
         // event sweeps them all.
         const auto later = end + 2h;
         engine->advance(later, [](drl::ticket_id, const auto&) {});
-        const std::size_t after = bench::live_bytes();
+        const std::size_t after = heap_counter::live_bytes();
         const auto per_bucket = [&](double bytes) {
             return bytes / static_cast<double>(channels);
         };

@@ -3,14 +3,14 @@
 // Load and memory: a backlog of 100,000 requests over 10,000 buckets with a third cancelled, and a
 // million channels passing through one engine over hours of virtual time. Every request ends as
 // it should, the honest server never answers 429, and the heap the engine holds, counted by the
-// replaced operator new of allocation_counter.cpp, stays bounded and goes back to what an empty
+// replaced operator new of heap_counter.cpp, stays bounded and goes back to what an empty
 // engine holds once idle eviction has run. Virtual time and fixed seeds: nothing sleeps, every run
 // is the same.
 #include <discord_ratelimit/engine.hpp>
 #include <discord_ratelimit/testing/simulated_discord.hpp>
 
-#include "allocation_counter.hpp"
 #include "catch.hpp"
+#include "heap_counter/heap_counter.hpp"
 
 #include <algorithm>
 #include <array>
@@ -303,7 +303,7 @@ TEST_CASE("100,000 requests queued over 10,000 buckets, a third cancelled: the r
 
     engine_type::config_type config;
     engine_type engine{config};
-    const std::size_t baseline = load_test::live_bytes();
+    const std::size_t baseline = heap_counter::live_bytes();
 
     server_type::counters seen;
     // The harness and the server live in the run's scope: after it, the engine alone holds heap.
@@ -316,11 +316,11 @@ TEST_CASE("100,000 requests queued over 10,000 buckets, a third cancelled: the r
     // take heap too.
     const auto swept = out.last_event + config.registry.bucket_idle + config.eviction_interval;
     engine.advance(swept, [](drl::ticket_id, const auto&) {});
-    const std::size_t after_buckets = load_test::live_bytes();
+    const std::size_t after_buckets = heap_counter::live_bytes();
     const auto at_swept = engine.stats(swept);
     const auto forgotten = swept + config.registry.route_idle + config.eviction_interval;
     engine.advance(forgotten, [](drl::ticket_id, const auto&) {});
-    const std::size_t after_routes = load_test::live_bytes();
+    const std::size_t after_routes = heap_counter::live_bytes();
     const auto at_forgotten = engine.stats(forgotten);
 
     CHECK_FALSE(out.hung);
@@ -560,8 +560,8 @@ TEST_CASE("a million channels over hours of virtual time: the engine's heap stay
     std::vector<std::pair<drl::ticket_id, bool>> ready;
     ready.reserve(4096);
 
-    const std::size_t baseline = load_test::live_bytes();
-    load_test::reset_peak();
+    const std::size_t baseline = heap_counter::live_bytes();
+    heap_counter::reset_peak();
 
     explosion_outcome out;
     time_point now = t0;
@@ -658,14 +658,14 @@ TEST_CASE("a million channels over hours of virtual time: the engine's heap stay
         }
         out.peak_buckets = std::max(out.peak_buckets, engine.registry().bucket_count());
     }
-    out.peak_bytes = load_test::peak_bytes() - baseline;
+    out.peak_bytes = heap_counter::peak_bytes() - baseline;
     const auto at_end = engine.stats(out.last_event);
 
     const auto swept = out.last_event + config.registry.bucket_idle + config.eviction_interval;
     engine.advance(swept, [](drl::ticket_id, const auto&) {});
     const auto forgotten = swept + config.registry.route_idle + config.eviction_interval;
     engine.advance(forgotten, [](drl::ticket_id, const auto&) {});
-    const std::size_t after = load_test::live_bytes();
+    const std::size_t after = heap_counter::live_bytes();
     const auto at_forgotten = engine.stats(forgotten);
 
     CHECK_FALSE(out.hung);

@@ -6,7 +6,7 @@
 // the block, because an unsized delete must subtract it too; the prefix is a whole alignment unit
 // so that the block stays aligned as operator new promises.
 
-#include "allocation_counter.hpp"
+#include "heap_counter.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +18,7 @@ namespace {
 
 std::atomic<std::size_t> live{0};
 std::atomic<std::size_t> peak{0};
+std::atomic<std::size_t> allocations{0};
 
 constexpr std::size_t ordinary_alignment = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 
@@ -58,6 +59,7 @@ void* try_allocate(std::size_t size, std::size_t alignment) noexcept
     void* block = static_cast<unsigned char*>(raw) + prefix;
     size_before(block) = size;
     raise_peak(live.fetch_add(size, std::memory_order_relaxed) + size);
+    allocations.fetch_add(1, std::memory_order_relaxed);
     return block;
 }
 
@@ -100,11 +102,16 @@ std::size_t value_of(std::align_val_t alignment) noexcept
 
 } // namespace
 
-namespace load_test {
+namespace heap_counter {
 
 std::size_t live_bytes() noexcept
 {
     return live.load(std::memory_order_relaxed);
+}
+
+std::size_t allocation_count() noexcept
+{
+    return allocations.load(std::memory_order_relaxed);
 }
 
 std::size_t peak_bytes() noexcept
@@ -117,7 +124,7 @@ void reset_peak() noexcept
     peak.store(live.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
-} // namespace load_test
+} // namespace heap_counter
 
 void* operator new(std::size_t size)
 {
