@@ -3,6 +3,7 @@
 // regression_*.bin replays each of the first five in the engine fuzzer): every ticket ends, none
 // waits with nothing left to wake it, no header causes undefined behaviour, and every request is
 // counted once. (What the load tests found, memory an idle engine kept, tests/load/ measures.)
+// Last, a rule of the global-limit walk that no other test pinned.
 #include <discord_ratelimit/engine.hpp>
 
 #include "catch.hpp"
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace drl = discord_ratelimit;
@@ -160,4 +162,44 @@ TEST_CASE("regression: a ticket failed by its max_wait and cancelled before the 
     CHECK(s.failed == 1);
     CHECK(s.cancelled == 0);
     CHECK(s.live_tickets == 2);
+}
+
+TEST_CASE("rule: a bucket blocked by the global limit still grants an exempt request deep in its "
+          "queue",
+          "[engine]")
+{
+    // An interaction's follow-up and a plain call of the same webhook share one bucket (same path,
+    // same id and token); only the first is exempt from the global limit. A bucket blocked by the
+    // global limit looks at no more waiting requests than it could grant, unless it holds an
+    // exempt one: then it walks on to it.
+    engine_type::config_type config;
+    config.global_limit = 1;
+    engine_type e{config};
+    const std::string path = "/webhooks/223704706495545344/not-an-interaction-looking-token";
+    const drl::route plain = drl::make_route("POST", path);
+    drl::route_options interaction;
+    interaction.interaction_webhook = true;
+    const drl::route follow_up = drl::make_route("POST", path, interaction);
+    REQUIRE_FALSE(plain.global_exempt);
+    REQUIRE(follow_up.global_exempt);
+    REQUIRE(plain.key == follow_up.key);
+
+    // Learn the bucket: 5 per 5 s, 4 left. The probe's global slot is held for a second.
+    const auto probe = e.acquire(plain, t0);
+    REQUIRE(probe.granted());
+    REQUIRE(e.complete(probe.ticket, 200, test_support::bucket_headers(5, 4, "5"), "{}", t0 + 10ms)
+                .status == completion_status::done);
+
+    // Six plain calls wait for the global slot: more than the 4 the bucket could grant.
+    std::vector<drl::ticket_id> waiting;
+    for (int i = 0; i < 6; ++i) {
+        const auto r = e.acquire(plain, t0 + 20ms);
+        REQUIRE(r.status == acquire_status::waiting);
+        CHECK(r.reason == drl::wait_reason::global_limit);
+        waiting.push_back(r.ticket);
+    }
+    // The follow-up behind them goes at once: the global limit does not bind it.
+    const auto x = e.acquire(follow_up, t0 + 20ms);
+    CHECK(x.granted());
+    CHECK(e.stats(t0 + 20ms).live_tickets == 7);
 }
