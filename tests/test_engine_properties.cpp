@@ -6,6 +6,7 @@
 #include <discord_ratelimit/testing/simulation.hpp>
 
 #include "catch.hpp"
+#include "engine_test_support.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
@@ -22,49 +23,15 @@ namespace drl = discord_ratelimit;
 
 namespace {
 
-using clock_type = drl::manual_clock;
-using time_point = clock_type::time_point;
-using duration = clock_type::duration;
-using engine_type = drl::engine<clock_type>;
-using server_type = drl::testing::simulated_discord<clock_type>;
+using namespace engine_test;
 using drl::acquire_status;
 using drl::completion_status;
 using test_support::bucket_headers;
 using test_support::headers_type;
 
-const time_point t0{};
-
 const headers_type via_only{{"via", "1.1 google"}};
 
-std::vector<drl::ticket_id> granted_by_advance(engine_type& e, time_point now)
-{
-    std::vector<drl::ticket_id> out;
-    e.advance(now, [&](drl::ticket_id id, const drl::acquire_result<clock_type>& r) {
-        if (r.granted())
-            out.push_back(id);
-    });
-    return out;
-}
-
 // ---- a randomized driver: engine + simulated Discord on virtual time ---------------------------
-
-struct rng {
-    std::uint64_t s;
-    std::uint64_t next()
-    {
-        std::uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
-    bool chance(unsigned percent) { return percent != 0 && below(100) < percent; }
-    duration ms(std::int64_t lo, std::int64_t hi)
-    {
-        return std::chrono::milliseconds{
-            lo + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(hi - lo + 1)))};
-    }
-};
 
 struct route_spec {
     const char* method;

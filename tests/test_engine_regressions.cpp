@@ -7,6 +7,7 @@
 #include <discord_ratelimit/engine.hpp>
 
 #include "catch.hpp"
+#include "engine_test_support.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
@@ -20,14 +21,11 @@ namespace drl = discord_ratelimit;
 
 namespace {
 
-using clock_type = drl::manual_clock;
-using time_point = clock_type::time_point;
-using engine_type = drl::engine<clock_type>;
+using namespace engine_test;
 using drl::acquire_status;
 using drl::completion_status;
 using test_support::headers_type;
 
-const time_point t0{};
 const headers_type via_only{{"via", "1.1 google"}};
 
 /// Drives the engine as a caller does (asks again for `id` at `now`, then calls `advance` at each

@@ -5,6 +5,7 @@
 #include <discord_ratelimit/testing/simulation.hpp>
 
 #include "catch.hpp"
+#include "engine_test_support.hpp"
 #include "test_support.hpp"
 
 #include <chrono>
@@ -17,30 +18,14 @@ namespace drl = discord_ratelimit;
 
 namespace {
 
-using clock_type = drl::manual_clock;
-using time_point = clock_type::time_point;
-using duration = clock_type::duration;
-using engine_type = drl::engine<clock_type>;
-using server_type = drl::testing::simulated_discord<clock_type>;
+using namespace engine_test;
 using drl::acquire_status;
 using drl::completion_status;
 using test_support::bucket_headers;
 
-const time_point t0{};
-
 drl::route message_to(std::uint64_t channel)
 {
     return drl::make_route("POST", "/channels/" + std::to_string(channel) + "/messages");
-}
-
-std::vector<drl::ticket_id> granted_by_advance(engine_type& e, time_point now)
-{
-    std::vector<drl::ticket_id> out;
-    e.advance(now, [&](drl::ticket_id id, const drl::acquire_result<clock_type>& r) {
-        if (r.granted())
-            out.push_back(id);
-    });
-    return out;
 }
 
 drl::engine_config<clock_type> global_limit_of(std::uint32_t limit, bool reserve = true)

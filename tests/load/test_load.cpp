@@ -10,6 +10,7 @@
 #include <discord_ratelimit/testing/simulated_discord.hpp>
 
 #include "catch.hpp"
+#include "engine_test_support.hpp"
 #include "heap_counter/heap_counter.hpp"
 
 #include <algorithm>
@@ -32,26 +33,7 @@ namespace drl = discord_ratelimit;
 
 namespace {
 
-using clock_type = drl::manual_clock;
-using time_point = clock_type::time_point;
-using duration = clock_type::duration;
-using engine_type = drl::engine<clock_type>;
-using server_type = drl::testing::simulated_discord<clock_type>;
-
-const time_point t0{};
-
-/// SplitMix64: a fixed seed gives the same run everywhere.
-struct rng {
-    std::uint64_t state;
-    std::uint64_t next()
-    {
-        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31U);
-    }
-    std::uint64_t below(std::uint64_t n) { return next() % n; }
-};
+using namespace engine_test;
 
 constexpr std::uint64_t first_channel = 1'100'000'000'000'000'000ULL;
 
