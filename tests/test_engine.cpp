@@ -93,7 +93,7 @@ TEST_CASE("an unknown bucket admits one probe; the others wait for its headers",
     CHECK_FALSE(second.retry_at.has_value()); // waits for the response, not for a time
     CHECK(granted_by_advance(e, t0 + 1h).empty());
 
-    e.complete(probe.ticket, 200, bucket_headers(5, 4, "5"), "{}", t0 + 1h);
+    (void)e.complete(probe.ticket, 200, bucket_headers(5, 4, "5"), "{}", t0 + 1h);
     CHECK(granted_by_advance(e, t0 + 1h) == std::vector{second.ticket});
 }
 
@@ -101,7 +101,7 @@ TEST_CASE("waiters are released in FIFO order, only as many as the window allows
 {
     engine_type e;
     const auto probe = e.acquire(send_message(), t0);
-    e.complete(probe.ticket, 200, bucket_headers(3, 0, "1"), "{}", t0);
+    (void)e.complete(probe.ticket, 200, bucket_headers(3, 0, "1"), "{}", t0);
     std::vector<drl::ticket_id> order;
     for (int i = 0; i < 7; ++i) {
         const auto w = e.acquire(send_message(), t0);
@@ -115,7 +115,7 @@ TEST_CASE("waiters are released in FIFO order, only as many as the window allows
     const auto first = granted_by_advance(e, t0 + 1s);
     CHECK(first == std::vector(order.begin(), order.begin() + 3));
     for (auto id : first)
-        e.complete(id, 200, bucket_headers(3, 0, "1"), "{}", t0 + 1s);
+        (void)e.complete(id, 200, bucket_headers(3, 0, "1"), "{}", t0 + 1s);
     CHECK(granted_by_advance(e, t0 + 1999ms).empty());
     CHECK(granted_by_advance(e, t0 + 2s) == std::vector(order.begin() + 3, order.begin() + 6));
 }
@@ -124,7 +124,7 @@ TEST_CASE("requests on independent buckets never wait for each other", "[engine]
 {
     engine_type e;
     const auto a = e.acquire(send_message(), t0);
-    e.complete(a.ticket, 200, bucket_headers(1, 0, "60"), "{}", t0);
+    (void)e.complete(a.ticket, 200, bucket_headers(1, 0, "60"), "{}", t0);
     CHECK(e.acquire(send_message(), t0).status == acquire_status::waiting);
     CHECK(e.acquire(route_of("POST", "/channels/200/messages"), t0).granted());
     CHECK(e.acquire(route_of("GET", "/guilds/300/members"), t0).granted());
@@ -140,8 +140,8 @@ TEST_CASE("routes with one hash share one state once the hash is learned", "[eng
     REQUIRE(p1.granted());
     REQUIRE(p2.granted()); // a different route: its own probe
     // Both turn out to share bucket "shared" with 4 per window; the server counted both.
-    e.complete(p1.ticket, 200, bucket_headers(4, 3, "10", "shared"), "{}", t0);
-    e.complete(p2.ticket, 200, bucket_headers(4, 2, "10", "shared"), "{}", t0);
+    (void)e.complete(p1.ticket, 200, bucket_headers(4, 3, "10", "shared"), "{}", t0);
+    (void)e.complete(p2.ticket, 200, bucket_headers(4, 2, "10", "shared"), "{}", t0);
     int granted = 0;
     for (int i = 0; i < 6; ++i) {
         const auto& r = i % 2 ? edit : del;
@@ -160,13 +160,13 @@ TEST_CASE("while a route's hash is learned its requests queue behind the probe, 
     const auto edit = route_of("PATCH", "/channels/100/messages/1");
     const auto del = route_of("DELETE", "/channels/100/messages/1");
     const auto known = e.acquire(edit, t0);
-    e.complete(known.ticket, 200, bucket_headers(2, 1, "10", "shared"), "{}", t0);
+    (void)e.complete(known.ticket, 200, bucket_headers(2, 1, "10", "shared"), "{}", t0);
     const auto probe = e.acquire(del, t0);
     REQUIRE(probe.granted());
     const auto queued_del = e.acquire(del, t0);
     REQUIRE(queued_del.status == acquire_status::waiting);
     // The probe spent the bucket's last request: the queued delete must wait for the reset.
-    e.complete(probe.ticket, 200, bucket_headers(2, 0, "10", "shared"), "{}", t0 + 10ms);
+    (void)e.complete(probe.ticket, 200, bucket_headers(2, 0, "10", "shared"), "{}", t0 + 10ms);
     CHECK(granted_by_advance(e, t0 + 10ms).empty());
     CHECK(granted_by_advance(e, t0 + 10s + 10ms) == std::vector{queued_del.ticket});
 }
@@ -187,7 +187,7 @@ TEST_CASE("the global limit paces non-exempt routes and lets exempt ones pass", 
     CHECK(e.acquire(callback, t0).granted());
 
     for (auto id : granted)
-        e.complete(id, 200, bucket_headers(5, 4, "5", "channel"), "{}", t0 + 100ms);
+        (void)e.complete(id, 200, bucket_headers(5, 4, "5", "channel"), "{}", t0 + 100ms);
     CHECK(
         granted_by_advance(e, t0 + 1099ms).empty()); // a slot is held one second past its response
     CHECK(granted_by_advance(e, t0 + 1100ms).size() == 10);
@@ -323,7 +323,7 @@ TEST_CASE("invalid requests warn at thresholds and stop before Cloudflare's 10,0
     for (int i = 0; i < 5; ++i) {
         const auto a = e.acquire(route_of("GET", "/guilds/" + std::to_string(i + 1)), t0);
         REQUIRE(a.granted());
-        e.complete(a.ticket, 403, headers_type{{"via", "1.1 google"}}, "{}", t0);
+        (void)e.complete(a.ticket, 403, headers_type{{"via", "1.1 google"}}, "{}", t0);
     }
     CHECK(std::count(seen.events.begin(), seen.events.end(), "invalid 3/3") == 1);
     CHECK(e.acquire(route_of("GET", "/guilds/9"), t0).error == drl::error::invalid_request_limit);
@@ -398,7 +398,7 @@ TEST_CASE("when the known wait exceeds the maximum wait the request fails at onc
 {
     engine_type e;
     const auto a = e.acquire(send_message(), t0);
-    e.complete(a.ticket, 200, bucket_headers(5, 0, "30"), "{}", t0);
+    (void)e.complete(a.ticket, 200, bucket_headers(5, 0, "30"), "{}", t0);
     drl::request_options<clock_type> options;
     options.max_wait = 10s;
     const auto r = e.acquire(send_message(), t0, options);
@@ -434,7 +434,7 @@ TEST_CASE("cancelling a waiting ticket lets the next one move up; cancelling a p
 {
     engine_type e;
     const auto probe = e.acquire(send_message(), t0);
-    e.complete(probe.ticket, 200, bucket_headers(2, 1, "10"), "{}", t0);
+    (void)e.complete(probe.ticket, 200, bucket_headers(2, 1, "10"), "{}", t0);
     const auto held = e.acquire(send_message(), t0);
     REQUIRE(held.granted());
     const auto w1 = e.acquire(send_message(), t0);
@@ -454,9 +454,9 @@ TEST_CASE("a bucket hash that changes moves the route to the new bucket", "[engi
     engine_type e{config};
     const auto del = route_of("DELETE", "/channels/100/messages/5");
     const auto a = e.acquire(del, t0);
-    e.complete(a.ticket, 200, bucket_headers(5, 4, "1", "first"), "{}", t0);
+    (void)e.complete(a.ticket, 200, bucket_headers(5, 4, "1", "first"), "{}", t0);
     const auto b = e.acquire(del, t0);
-    e.complete(b.ticket, 200, bucket_headers(3, 2, "1", "second"), "{}", t0);
+    (void)e.complete(b.ticket, 200, bucket_headers(3, 2, "1", "second"), "{}", t0);
     CHECK(seen.events.back() ==
           "changed DELETE /channels/{channel_id}/messages/{id} first->second");
     int granted = 0;
@@ -488,7 +488,7 @@ TEST_CASE("Reset and Date are used only when Reset-After is absent", "[engine]")
                          {"x-ratelimit-reset", "1470173025.5"},
                          {"date", "Tue, 02 Aug 2016 21:23:43 GMT"}, // 1470173023
                          {"x-ratelimit-bucket", "b"}};
-    e.complete(a.ticket, 200, h, "{}", t0);
+    (void)e.complete(a.ticket, 200, h, "{}", t0);
     const auto w = e.acquire(send_message(), t0);
     REQUIRE(w.retry_at);
     CHECK(*w.retry_at == t0 + 2500ms);
@@ -504,7 +504,7 @@ TEST_CASE("channel name and topic edits wait out the hidden limit of 2 per 10 mi
     for (int i = 0; i < 2; ++i) {
         const auto a = e.acquire(rename, now);
         REQUIRE(a.granted());
-        e.complete(a.ticket, 200, bucket_headers(10, static_cast<std::uint32_t>(9 - i), "1"), "{}",
+        (void)e.complete(a.ticket, 200, bucket_headers(10, static_cast<std::uint32_t>(9 - i), "1"), "{}",
                    now);
         now += 1s;
     }
@@ -522,7 +522,7 @@ namespace {
 drl::route rename_channel_100(engine_type& e)
 {
     const auto learn = e.acquire(route_of("PATCH", "/channels/100"), t0);
-    e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
+    (void)e.complete(learn.ticket, 200, bucket_headers(10, 9, "1"), "{}", t0);
     drl::route_options hint;
     hint.edits_channel_name_or_topic = true;
     return drl::make_route("PATCH", "/channels/100", hint);
@@ -540,8 +540,8 @@ TEST_CASE("the channel edit window counts from each edit's answer, not its send"
     const auto second = e.acquire(rename, t0);
     REQUIRE(first.granted());
     REQUIRE(second.granted());
-    e.complete(second.ticket, 200, bucket_headers(10, 8, "1"), "{}", t0 + 1s);
-    e.complete(first.ticket, 200, bucket_headers(10, 7, "1"), "{}", t0 + 3s); // a slow answer
+    (void)e.complete(second.ticket, 200, bucket_headers(10, 8, "1"), "{}", t0 + 1s);
+    (void)e.complete(first.ticket, 200, bucket_headers(10, 7, "1"), "{}", t0 + 3s); // a slow answer
     const auto third = e.acquire(rename, t0 + 5s);
     REQUIRE(third.status == acquire_status::waiting);
     REQUIRE(third.retry_at);
@@ -593,7 +593,7 @@ TEST_CASE("idle buckets and hashes are evicted so memory stays bounded", "[engin
     for (int channel = 1; channel <= 40; ++channel) {
         const auto a =
             e.acquire(route_of("POST", "/channels/" + std::to_string(channel) + "/messages"), t0);
-        e.complete(a.ticket, 200, bucket_headers(5, 4, "5"), "{}", t0);
+        (void)e.complete(a.ticket, 200, bucket_headers(5, 4, "5"), "{}", t0);
     }
     CHECK(e.stats(t0).buckets == 40);
     CHECK(e.stats(t0).routes == 1);
@@ -616,7 +616,7 @@ TEST_CASE("no event names a webhook or interaction token", "[engine]")
     const auto b = e.acquire(hook, t0);
     auto h = bucket_headers(5, 0, "2", "hook");
     h.emplace_back("retry-after", "2");
-    e.complete(a.ticket, 429, h, R"({"message": "x", "retry_after": 2, "global": false})", t0);
+    (void)e.complete(a.ticket, 429, h, R"({"message": "x", "retry_after": 2, "global": false})", t0);
     e.advance(t0 + 3s, [&](drl::ticket_id, const auto&) {});
     (void)b;
     REQUIRE_FALSE(seen.events.empty());
@@ -631,7 +631,7 @@ TEST_CASE("the engine is deterministic for a given jitter seed", "[engine]")
         config.jitter_seed = seed;
         engine_type e{config};
         const auto known = e.acquire(route_of("GET", "/guilds/1"), t0);
-        e.complete(known.ticket, 200, bucket_headers(5, 4, "5"), "{}", t0);
+        (void)e.complete(known.ticket, 200, bucket_headers(5, 4, "5"), "{}", t0);
         const auto a = e.acquire(route_of("GET", "/guilds/1"), t0);
         return *e.complete(a.ticket, 500, headers_type{}, "", t0).retry_at;
     };
@@ -646,7 +646,7 @@ TEST_CASE("an unknown ticket is a clear error", "[engine]")
     CHECK(e.complete(drl::ticket_id{12345}, 200, headers_type{}, "", t0).error ==
           drl::error::unknown_permit);
     const auto a = e.acquire(send_message(), t0);
-    e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0);
+    (void)e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0);
     CHECK(e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0).error ==
           drl::error::unknown_permit);
 }
@@ -657,7 +657,7 @@ TEST_CASE("a known bucket holds one request back for each probe in flight on its
     engine_type e;
     const auto edit = route_of("PATCH", "/channels/100/messages/1");
     const auto known = e.acquire(edit, t0);
-    e.complete(known.ticket, 200, bucket_headers(3, 2, "10", "shared"), "{}", t0);
+    (void)e.complete(known.ticket, 200, bucket_headers(3, 2, "10", "shared"), "{}", t0);
     // A route never seen on this channel may share the bucket: its probe counts against it.
     const auto probe = e.acquire(route_of("DELETE", "/channels/100/messages/1"), t0);
     REQUIRE(probe.granted());
@@ -668,7 +668,7 @@ TEST_CASE("a known bucket holds one request back for each probe in flight on its
     // Another channel is not affected.
     CHECK(e.acquire(route_of("PATCH", "/channels/200/messages/1"), t0).granted());
     // The probe turns out to use another bucket: the held request goes.
-    e.complete(probe.ticket, 200, bucket_headers(5, 4, "10", "other"), "{}", t0);
+    (void)e.complete(probe.ticket, 200, bucket_headers(5, 4, "10", "other"), "{}", t0);
     CHECK(granted_by_advance(e, t0) == std::vector{held.ticket});
 }
 
@@ -715,7 +715,7 @@ TEST_CASE("a new hash is reported once as discovered", "[engine]")
     for (int i = 0; i < 2; ++i) {
         const auto a = e.acquire(send_message(), t0 + std::chrono::seconds{i});
         REQUIRE(a.granted());
-        e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0 + std::chrono::seconds{i});
+        (void)e.complete(a.ticket, 200, bucket_headers(5, 4, "1"), "{}", t0 + std::chrono::seconds{i});
     }
     CHECK(std::count(seen.events.begin(), seen.events.end(),
                      "discovered POST /channels/{channel_id}/messages abcd1234") == 1);
@@ -728,7 +728,7 @@ TEST_CASE("a request granted after waiting is reported as waited, with the reaso
     config.observer = &seen;
     engine_type e{config};
     const auto a = e.acquire(send_message(), t0);
-    e.complete(a.ticket, 200, bucket_headers(1, 0, "2"), "{}", t0);
+    (void)e.complete(a.ticket, 200, bucket_headers(1, 0, "2"), "{}", t0);
     const auto w = e.acquire(send_message(), t0);
     REQUIRE(w.status == acquire_status::waiting);
     CHECK(granted_by_advance(e, t0 + 2s) == std::vector{w.ticket});

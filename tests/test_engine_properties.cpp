@@ -438,7 +438,7 @@ TEST_CASE("rule: a bucket held back for a probe waits for the probe, it does not
     const auto unknown = drl::make_route("GET", "/channels/1/pins"); // same major, hash not learned
     const auto first = e.acquire(known, t0);
     REQUIRE(first.granted());
-    e.complete(first.ticket, 200, bucket_headers(1, 0, "0.100", "A"), "{}",
+    (void)e.complete(first.ticket, 200, bucket_headers(1, 0, "0.100", "A"), "{}",
                t0 + 10ms); // reset at 110 ms
     const auto probe = e.acquire(unknown, t0 + 50ms);
     REQUIRE(probe.granted()); // the probe on channel 1: known buckets of channel 1 hold one back
@@ -455,7 +455,7 @@ TEST_CASE("rule: a bucket held back for a probe waits for the probe, it does not
     granted_by_advance(e, t0 + 210ms);
     CHECK(e.next_wakeup() == wake); // and again, and again
 
-    e.complete(probe.ticket, 200, bucket_headers(5, 4, "1", "B"), "{}", t0 + 300ms);
+    (void)e.complete(probe.ticket, 200, bucket_headers(5, 4, "1", "B"), "{}", t0 + 300ms);
     CHECK(granted_by_advance(e, t0 + 300ms) == std::vector{waiter.ticket});
 }
 
@@ -480,7 +480,7 @@ TEST_CASE("rule: one bucket has one queue: waiters queued before their route's h
     REQUIRE(x.granted());
     REQUIRE(y.status == acquire_status::waiting);
     const auto r1 = server.handle(ch1, t0 + 5ms);
-    e.complete(p1.ticket, r1.status, r1.headers, r1.body, t0 + 10ms); // R is now known: hash B
+    (void)e.complete(p1.ticket, r1.status, r1.headers, r1.body, t0 + 10ms); // R is now known: hash B
     const auto z = e.acquire(ch2, t0 + 20ms); // goes to (B, channel 2), held back for x's probe
     REQUIRE(z.status == acquire_status::waiting);
 
@@ -515,7 +515,7 @@ TEST_CASE("rule: a permit lost to a 5xx just before the window resets is still c
     const auto p = e.acquire(route, t0);
     REQUIRE(p.granted());
     auto reply = server.handle(route, t0); // server window [0 s, 1 s)
-    e.complete(p.ticket, reply.status, reply.headers, reply.body, t0 + 100ms); // our reset: 1.1 s
+    (void)e.complete(p.ticket, reply.status, reply.headers, reply.body, t0 + 100ms); // our reset: 1.1 s
 
     const auto lost = e.acquire(route, t0 + 1050ms);
     REQUIRE(lost.granted());
@@ -590,7 +590,7 @@ TEST_CASE("rule: once invalid requests reach the stop, retries are refused like 
         {"retry-after", "1"}, {"x-ratelimit-scope", "user"}, {"via", "1.1 google"}};
     const std::string body =
         R"({"message": "You are being rate limited.", "retry_after": 1.0, "global": false})";
-    e.complete(a.ticket, 403, via_only, "{}", t0 + 10ms);                 // invalid #1
+    (void)e.complete(a.ticket, 403, via_only, "{}", t0 + 10ms);                 // invalid #1
     const auto cb = e.complete(b.ticket, 429, user_429, body, t0 + 10ms); // invalid #2: the stop
     REQUIRE(e.acquire(drl::make_route("GET", "/channels/9/messages/5"), t0 + 10ms).status ==
             acquire_status::failed);
@@ -608,13 +608,13 @@ TEST_CASE(
     engine_type e;
     const auto route = drl::make_route("GET", "/channels/1/messages/5");
     const auto p = e.acquire(route, t0);
-    e.complete(p.ticket, 200, bucket_headers(5, 4, "10", "H1"), "{}", t0);
+    (void)e.complete(p.ticket, 200, bucket_headers(5, 4, "10", "H1"), "{}", t0);
     const auto a1 = e.acquire(route, t0 + 1ms);
     const auto a2 = e.acquire(route, t0 + 1ms);
     REQUIRE(a1.granted());
     REQUIRE(a2.granted());
     // The server moved the route to H2 (2 per window): a1 and a2 both land there.
-    e.complete(a1.ticket, 200, bucket_headers(2, 1, "10", "H2"), "{}", t0 + 50ms);
+    (void)e.complete(a1.ticket, 200, bucket_headers(2, 1, "10", "H2"), "{}", t0 + 50ms);
     const auto b = e.acquire(route, t0 + 60ms); // a2 is still in flight towards H2: H2 is full
     CHECK(b.status == acquire_status::waiting);
 }
@@ -711,7 +711,7 @@ TEST_CASE("routes without a major parameter do not hold each other's probes", "[
     engine_type e;
     const auto a = e.acquire(drl::make_route("POST", "/users/@me/channels"), t0);
     REQUIRE(a.granted());
-    e.complete(a.ticket, 200, bucket_headers(1, 0, "5", "dms"), "{}", t0);
+    (void)e.complete(a.ticket, 200, bucket_headers(1, 0, "5", "dms"), "{}", t0);
     CHECK(e.acquire(drl::make_route("GET", "/users/@me/guilds"), t0 + 10ms).granted());
 }
 

@@ -7,6 +7,7 @@
 /// rules that update it: how many requests may go now, and what a response teaches.
 
 #include <discord_ratelimit/clock.hpp>
+#include <discord_ratelimit/detail/saturating_ticks.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -98,7 +99,7 @@ public:
         roll(now);
         if (limit_known() && !unlimited() && now >= reset_at_ && granted_ == 0 && in_flight_ == 0) {
             // The first request after an idle spell opens a window: estimate its end until told.
-            reset_at_ = now + window_length_;
+            reset_at_ = detail::later_by(now, window_length_);
             set(deadline_confirmed_bit, false);
         }
         ++granted_;
@@ -122,7 +123,7 @@ public:
     {
         leave_flight();
         if (!limit_known())
-            reset_at_ = now + probe_pause; // the probe pause: `probe_held_until`
+            reset_at_ = detail::later_by(now, probe_pause); // the probe pause: `probe_held_until`
         // It reached the server before its failure came back, but perhaps after the server's reset:
         // the next window must still count it.
         ++lost_;
@@ -149,7 +150,7 @@ public:
         // Only meaningful with a Reset-After; kept as a plain value (g++ 12 misreads an optional
         // here).
         const time_point deadline =
-            update.reset_after ? now + to_duration(*update.reset_after) : time_point{};
+            update.reset_after ? detail::later_by(now, to_duration(*update.reset_after)) : time_point{};
         if (window != this->window() && !discovered &&
             counted_in_previous_window(update, deadline)) {
             // Sent before the last roll-over and counted by the server in the previous window: the
@@ -247,7 +248,7 @@ private:
             return *update.reset_epoch <= previous_reset_epoch_ + std::chrono::milliseconds{1};
         if (!update.reset_after)
             return true;
-        return deadline <= previous_reset_at_ + window_length_ / 2;
+        return deadline <= detail::later_by(previous_reset_at_, window_length_ / 2);
     }
 
     void leave_flight() noexcept
@@ -275,7 +276,7 @@ private:
         lost_ = 0;
         server_used_ = 0;
         // Estimated until a response of the new window says when it ends.
-        reset_at_ = now + window_length_;
+        reset_at_ = detail::later_by(now, window_length_);
         set(deadline_confirmed_bit, false);
     }
 

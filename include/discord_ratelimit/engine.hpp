@@ -10,6 +10,7 @@
 
 #include <discord_ratelimit/bucket_registry.hpp>
 #include <discord_ratelimit/clock.hpp>
+#include <discord_ratelimit/detail/saturating_ticks.hpp>
 #include <discord_ratelimit/discord_bucket.hpp>
 #include <discord_ratelimit/error.hpp>
 #include <discord_ratelimit/global_limiter.hpp>
@@ -28,6 +29,8 @@
 #include <limits>
 #include <optional>
 #include <queue>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <type_traits>
 #include <unordered_map>
@@ -55,6 +58,15 @@ struct request_options {
 };
 
 /// Everything an engine can be tuned with; the defaults suit a bot.
+///
+/// The engine's constructor refuses a value without a meaning with `std::invalid_argument` naming
+/// the field: a limit of 0 (`global_limit`, `channel_edit_limit`, `invalid_request_stop`, a 0 in
+/// `invalid_request_warnings`, `retry.max_attempts`, `retry.max_rate_limited_attempts`), a window
+/// or interval that is not positive (`global_window`, `channel_edit_window`,
+/// `eviction_interval`, the `registry` times), and a negative wait (`ban_cooldown`,
+/// `default_retry_after`, `probe_hold_limit`, `critical_path_cap`, `retry`'s backoffs). Zero
+/// means what each field's comment says. Waits of any length saturate at the clock's last time
+/// point: `max_wait = duration::max()` is "no bound".
 template <clock Clock>
 struct engine_config {
     using duration = typename Clock::duration;
@@ -68,7 +80,8 @@ struct engine_config {
     bool require_via = true;
     /// How long every request fails after a ban was detected (at least the ban's Retry-After).
     duration ban_cooldown = std::chrono::duration_cast<duration>(std::chrono::hours{1});
-    /// The wait after a 429 that gives no valid Retry-After, retry_after or Reset-After.
+    /// The wait after a 429 that gives no valid Retry-After, retry_after or Reset-After (zero: retry
+    /// at once).
     duration default_retry_after = std::chrono::duration_cast<duration>(std::chrono::seconds{1});
     /// Invalid requests per 10 minutes at which `on_invalid_request_warning` fires (rising only).
     std::vector<std::uint32_t> invalid_request_warnings{1000, 5000, 8000};
@@ -169,17 +182,18 @@ public:
     using completion_type = completion<Clock>;
     using duration_rep = typename duration::rep;
 
+    /// @throws std::invalid_argument naming the field, for a configuration field with a forbidden
+    /// value (see `engine_config`).
     explicit engine(config_type config = {})
-        : config_{std::move(config)}
+        : config_{validated(std::move(config))}
         , registry_{config_.registry}
         , global_{config_.global_limit, config_.global_window}
         , jitter_{config_.jitter_seed}
     {
-        std::sort(config_.invalid_request_warnings.begin(), config_.invalid_request_warnings.end());
     }
 
     /// Starts a request on `r` at `now`: granted, waiting (queued), or failed.
-    acquire_result_type acquire(const route& r, time_point now, const options_type& options = {})
+    [[nodiscard]] acquire_result_type acquire(const route& r, time_point now, const options_type& options = {})
     {
         ++stats_.requests;
         process(now);
@@ -195,8 +209,8 @@ public:
         t.waiting_since = now;
         t.limit_at = options.deadline;
         t.limit_is_max_wait = false;
-        if (options.max_wait && (!t.limit_at || now + *options.max_wait < *t.limit_at)) {
-            t.limit_at = now + *options.max_wait;
+        if (options.max_wait && (!t.limit_at || later_by(now, *options.max_wait) < *t.limit_at)) {
+            t.limit_at = later_by(now, *options.max_wait);
             t.limit_is_max_wait = true;
         }
         if (t.limit_at)
@@ -209,7 +223,7 @@ public:
     }
 
     /// Asks again for a waiting ticket: granted, still waiting, or failed.
-    acquire_result_type acquire(ticket_id id, time_point now)
+    [[nodiscard]] acquire_result_type acquire(ticket_id id, time_point now)
     {
         process(now);
         const auto index = lookup(id);
@@ -220,7 +234,7 @@ public:
 
     /// Reports the outcome of a granted ticket's attempt; parses the response's headers and body.
     template <header_source Headers>
-    completion_type complete(ticket_id id, int status, const Headers& headers,
+    [[nodiscard]] completion_type complete(ticket_id id, int status, const Headers& headers,
                              std::string_view body, time_point now)
     {
         const auto index = lookup(id);
@@ -229,13 +243,13 @@ public:
     }
 
     /// Reports a transport failure of a granted ticket's attempt.
-    completion_type complete(ticket_id id, transport_error failure, time_point now)
+    [[nodiscard]] completion_type complete(ticket_id id, transport_error failure, time_point now)
     {
         return complete(id, response::failed(failure), now);
     }
 
     /// Reports the outcome of a granted ticket's attempt.
-    completion_type complete(ticket_id id, const response& res, time_point now)
+    [[nodiscard]] completion_type complete(ticket_id id, const response& res, time_point now)
     {
         process(now);
         const auto index = lookup(id);
@@ -244,8 +258,12 @@ public:
             c.error = make_error_code(error::unknown_permit);
             return c;
         }
-        ticket& t = slots_[*index];
         const outcome o = classify(res, config_.require_via);
+        // Grants made before this response was read (at `process` above, or earlier) and not yet
+        // handed to their callers must not go into the pause or the ban it reveals.
+        if (o == outcome::global_429 || o == outcome::cloudflare_429)
+            withdraw_unreported_grants(*index, o == outcome::global_429);
+        ticket& t = slots_[*index];
         if (t.holds_global) {
             global_.on_response(now);
             t.holds_global = false;
@@ -276,19 +294,7 @@ public:
                 mark_dirty(t.bucket, *e);
             }
         } else if (t.stage == phase::granted) {
-            if (auto* e = registry_.find_bucket(t.bucket)) {
-                e->state.on_cancel(t.window);
-                if (e->queued > 0) // the capacity it gives back goes to those waiting
-                    mark_dirty(t.bucket, *e);
-            }
-            if (t.holds_global) {
-                global_.on_cancel();
-                wake_global_waiters();
-                wake_held_waiters();
-            }
-            if (t.r.channel_name_or_topic_edit)
-                edit_cancelled(t);
-            end_probe(t);
+            give_back_grant(t);
         }
         // A ticket the engine already failed (its failure not yet reported) counts once: failed.
         if (t.stage != phase::failed)
@@ -381,6 +387,7 @@ private:
         bool probing =
             false; ///< granted on a provisional bucket: known buckets hold one back for it
         bool notified = false;
+        bool counted_wait = false; ///< its grant counted in `engine_stats::waited`
         error failure = error::shut_down;
         duration failure_wait{};
     };
@@ -410,6 +417,61 @@ private:
     struct id_hasher {
         std::size_t operator()(const bucket_id& id) const noexcept { return id.hash(); }
     };
+
+    // ---- configuration and time -----------------------------------------------------------------
+
+    /// `t + d`, stopping at the clock's last time point (see `detail::later_by`).
+    static time_point later_by(time_point t, duration d) noexcept { return detail::later_by(t, d); }
+
+    /// The configuration with its warning thresholds sorted, or std::invalid_argument naming the
+    /// first field whose value has no meaning.
+    static config_type validated(config_type c)
+    {
+        const auto refuse = [](const char* field, const char* rule) {
+            throw std::invalid_argument{std::string{"discord_ratelimit::engine_config::"} + field +
+                                        " " + rule};
+        };
+        const duration zero = duration::zero();
+        if (c.global_limit == 0)
+            refuse("global_limit", "must be at least 1");
+        if (c.global_window <= zero)
+            refuse("global_window", "must be positive");
+        if (c.retry.max_attempts == 0)
+            refuse("retry.max_attempts", "must be at least 1 (the first attempt counts)");
+        if (c.retry.max_rate_limited_attempts == 0)
+            refuse("retry.max_rate_limited_attempts", "must be at least 1 (the first attempt counts)");
+        if (c.retry.initial_backoff < std::chrono::nanoseconds::zero())
+            refuse("retry.initial_backoff", "must not be negative");
+        if (c.retry.max_backoff < std::chrono::nanoseconds::zero())
+            refuse("retry.max_backoff", "must not be negative");
+        if (c.ban_cooldown < zero)
+            refuse("ban_cooldown", "must not be negative");
+        if (c.default_retry_after < zero)
+            refuse("default_retry_after", "must not be negative");
+        if (std::find(c.invalid_request_warnings.begin(), c.invalid_request_warnings.end(), 0U) !=
+            c.invalid_request_warnings.end())
+            refuse("invalid_request_warnings", "must not hold 0 (a threshold of 0 never rises)");
+        if (c.invalid_request_stop && *c.invalid_request_stop == 0)
+            refuse("invalid_request_stop", "must be at least 1, or no value to never refuse");
+        if (c.channel_edit_limit == 0)
+            refuse("channel_edit_limit", "must be at least 1");
+        if (c.channel_edit_window <= zero)
+            refuse("channel_edit_window", "must be positive");
+        if (c.probe_hold_limit < zero)
+            refuse("probe_hold_limit", "must not be negative (zero: probes never wait)");
+        if (c.critical_path_cap < zero)
+            refuse("critical_path_cap", "must not be negative (zero: oldest request first)");
+        if (c.registry.hash_lifetime <= zero)
+            refuse("registry.hash_lifetime", "must be positive");
+        if (c.registry.route_idle <= zero)
+            refuse("registry.route_idle", "must be positive");
+        if (c.registry.bucket_idle <= zero)
+            refuse("registry.bucket_idle", "must be positive");
+        if (c.eviction_interval <= zero)
+            refuse("eviction_interval", "must be positive");
+        std::sort(c.invalid_request_warnings.begin(), c.invalid_request_warnings.end());
+        return c;
+    }
 
     // ---- tickets -------------------------------------------------------------------------------
 
@@ -456,7 +518,7 @@ private:
         t.prev = t.next = none;
         t.attempts = t.rate_limited_attempts = 0;
         t.reason = wait_reason::none;
-        t.limit_is_max_wait = t.holds_global = t.probing = false;
+        t.limit_is_max_wait = t.holds_global = t.probing = t.counted_wait = false;
         t.failure = error::shut_down;
         t.failure_wait = {};
         t.notified = true; // nothing to report yet
@@ -481,6 +543,26 @@ private:
         slots_[index].stage = phase::free;
         free_.push_back(index);
         --live_tickets_;
+    }
+
+    /// A granted permit that was not sent gives back its bucket capacity, its global slot, its
+    /// place in the channel's edit log and its probe.
+    void give_back_grant(ticket& t)
+    {
+        if (auto* e = registry_.find_bucket(t.bucket)) {
+            e->state.on_cancel(t.window);
+            if (e->queued > 0) // the capacity it gives back goes to those waiting
+                mark_dirty(t.bucket, *e);
+        }
+        if (t.holds_global) {
+            global_.on_cancel();
+            t.holds_global = false;
+            wake_global_waiters();
+            wake_held_waiters();
+        }
+        if (t.r.channel_name_or_topic_edit)
+            edit_cancelled(t);
+        end_probe(t);
     }
 
     // ---- queues --------------------------------------------------------------------------------
@@ -572,7 +654,7 @@ private:
         }
         if (now >= next_eviction_) {
             evict(now);
-            next_eviction_ = now + config_.eviction_interval;
+            next_eviction_ = later_by(now, config_.eviction_interval);
         }
         if (ready_.size() > 1024 && ready_.size() > 2 * live_tickets_)
             std::erase_if(ready_, [this](ticket_id id) {
@@ -732,15 +814,22 @@ private:
         e->dirty = false;
         if (e->queued == 0)
             return;
-        if (const auto hold = probe_hold(id, *e, now)) {
+        std::uint32_t available = 0;
+        const gate_answer bucket = bucket_gate(id, *e, available, now);
+        if (bucket.probe_held) {
+            const time_point hold = *bucket.until;
             slots_[e->queue_head].reason = wait_reason::unknown_bucket;
-            if (!(e->wake_at > now && e->wake_at <= *hold)) {
-                e->wake_at = *hold;
-                push_timer(*hold, timer_kind::bucket, id, 0);
+            // A provisional bucket never waits for probes itself: its flag marks it held here.
+            if (!e->waiting_probe) {
+                e->waiting_probe = true;
+                held_probes_.push_back(id);
+            }
+            if (!(e->wake_at > now && e->wake_at <= hold)) {
+                e->wake_at = hold;
+                push_timer(hold, timer_kind::bucket, id, 0);
             }
             return;
         }
-        std::uint32_t available = available_for(id, *e, now);
         std::optional<time_point> wake;
         std::optional<time_point> held;
         std::optional<urgency> mine;
@@ -749,29 +838,26 @@ private:
         for (std::uint32_t index = e->queue_head; index != none && available > 0;) {
             ticket& t = slots_[index];
             const std::uint32_t next = t.next;
-            if (const auto blocked = blocked_until(t, now)) {
-                wake = wake ? std::min(*wake, blocked->first) : blocked->first;
-                t.reason = blocked->second;
-            } else if (!t.r.global_exempt && !global_.may_send(now)) {
-                global_blocked = true;
-                t.reason = now < global_.paused_until() ? wait_reason::global_429
-                                                        : wait_reason::global_limit;
-                // Past as many blocked requests as the bucket could grant, only an exempt request
-                // could still go: walking the rest of a long queue on every freed global slot
-                // would cost the backlog squared.
-                if (++global_skipped >= available && e->exempt_queued == 0)
-                    break;
-            } else if (const auto until =
-                           t.r.global_exempt ? std::nullopt : reserved_until(id, mine, now)) {
-                held = held ? std::min(*held, *until) : *until;
-                t.reason = wait_reason::global_limit;
-                // The same holds for every other request of this bucket that is not exempt.
-                if (++global_skipped >= available && e->exempt_queued == 0)
-                    break;
-            } else {
+            const gate_answer answer = gate(t, id, mine, now);
+            if (answer.go) {
                 grant(index, *e, now);
                 if (available != discord_bucket<Clock>::unlimited_capacity)
                     --available;
+            } else {
+                t.reason = answer.reason;
+                if (!answer.global) {
+                    if (answer.until)
+                        wake = wake ? std::min(*wake, *answer.until) : *answer.until;
+                } else if (!global_.may_send(now)) {
+                    global_blocked = true; // woken by the global timer
+                } else if (answer.until) {
+                    held = held ? std::min(*held, *answer.until) : *answer.until;
+                }
+                // Past as many requests held by the global limit as the bucket could grant, only
+                // an exempt request could still go: walking the rest of a long queue on every
+                // freed global slot would cost the backlog squared.
+                if (answer.global && ++global_skipped >= available && e->exempt_queued == 0)
+                    break;
             }
             index = next;
         }
@@ -930,7 +1016,9 @@ private:
     /// Until when a provisional bucket's probe waits for a spent known bucket on its major
     /// parameter (see `engine_config::probe_hold_limit`); nothing when it may go. The hold ends
     /// `probe_hold_limit` after the probe began to wait at the latest: on a busy channel some
-    /// bucket is nearly always spent, and the probe must not wait for the traffic to stop.
+    /// bucket is nearly always spent, and the probe must not wait for the traffic to stop. A
+    /// bucket spent by requests still in flight holds it until their answers tell more (they wake
+    /// it, see `note_spent`).
     std::optional<time_point> probe_hold(const bucket_id& id, const entry_type& e, time_point now)
     {
         if (!id.provisional || spent_majors_.empty() || e.queue_head == none)
@@ -938,31 +1026,65 @@ private:
         const auto it = spent_majors_.find(id.major);
         if (it == spent_majors_.end())
             return std::nullopt;
-        if (it->second <= now) {
+        if (it->second.until <= now) {
             spent_majors_.erase(it);
             return std::nullopt;
         }
         const time_point until =
-            std::min(it->second, slots_[e.queue_head].waiting_since + config_.probe_hold_limit);
+            std::min(it->second.until,
+                     later_by(slots_[e.queue_head].waiting_since, config_.probe_hold_limit));
         if (until <= now)
             return std::nullopt;
         return until;
     }
 
-    /// Remembers that a known bucket is spent until its reset, for the probes of its major
-    /// parameter (see `probe_hold`).
+    /// Remembers that a known bucket is spent, for the probes of its major parameter (see
+    /// `probe_hold`): until its reset when that is known, and while its window's end is not known
+    /// yet (its requests are in flight) until their answers tell (`spent_in_flight`).
     void note_spent(const bucket_id& id, entry_type& e, time_point now)
     {
         // Routes without a major parameter share no channel: no reason to hold one for another.
         if (id.provisional || id.major.kind == major_kind::none ||
-            config_.probe_hold_limit <= duration::zero() || e.state.available(now) != 0)
+            config_.probe_hold_limit <= duration::zero())
             return;
-        const auto reset = e.state.next_reset();
-        if (!reset || *reset <= now || *reset - now > config_.probe_hold_limit)
+        const bool spent = e.state.available(now) == 0;
+        if (!spent && spent_majors_.empty())
             return;
-        auto [it, inserted] = spent_majors_.try_emplace(id.major, *reset);
-        if (!inserted && it->second < *reset)
-            it->second = *reset;
+        const auto it = spent_majors_.find(id.major);
+        // Only the bucket that marked its channel spent in flight ends that mark.
+        const bool marked_by_this =
+            it != spent_majors_.end() && it->second.until == spent_in_flight && it->second.by == id.key;
+        const auto reset = spent ? e.state.next_reset() : std::nullopt;
+        if (spent && !reset) {
+            if (e.state.limit() && e.state.in_flight() > 0 && it == spent_majors_.end())
+                spent_majors_.emplace(id.major, spent_mark{spent_in_flight, id.key});
+            return;
+        }
+        if (!reset || *reset <= now || *reset - now > config_.probe_hold_limit) {
+            if (marked_by_this) {
+                spent_majors_.erase(it);
+                wake_held_probes(); // room again, or a reset too far to wait for
+            }
+            return;
+        }
+        if (it == spent_majors_.end())
+            spent_majors_.emplace(id.major, spent_mark{*reset, id.key});
+        else if (marked_by_this || (it->second.until != spent_in_flight && it->second.until < *reset)) {
+            it->second = spent_mark{*reset, id.key};
+            if (marked_by_this)
+                wake_held_probes(); // the hold has an end now: held probes set their timers to it
+        }
+    }
+
+    /// Probes held for a bucket spent in flight look again.
+    void wake_held_probes()
+    {
+        for (const auto& id : held_probes_)
+            if (auto* e = registry_.find_bucket(id)) {
+                e->waiting_probe = false;
+                mark_dirty(id, *e);
+            }
+        held_probes_.clear();
     }
 
     /// A probe of a route being discovered ended: buckets that held capacity for it look again.
@@ -1006,7 +1128,7 @@ private:
                 while (!log.empty() && now - log.front() >= config_.channel_edit_window)
                     log.pop_front();
                 if (log.size() >= config_.channel_edit_limit)
-                    return std::pair{log.front() + config_.channel_edit_window,
+                    return std::pair{later_by(log.front(), config_.channel_edit_window),
                                      wait_reason::hidden_limit};
             }
         }
@@ -1035,7 +1157,8 @@ private:
         ++unreported_;
         ready_.push_back(id_of(index));
         ++stats_.granted;
-        if (now > t.waiting_since) {
+        t.counted_wait = now > t.waiting_since;
+        if (t.counted_wait) {
             ++stats_.waited;
             if (config_.observer)
                 config_.observer->on_waited(
@@ -1082,49 +1205,100 @@ private:
         return result;
     }
 
-    /// The earliest time a waiting ticket may go, as far as time alone tells, and the main reason.
-    std::pair<std::optional<time_point>, wait_reason> estimate(const ticket& t, time_point now)
-    {
-        time_point at = now;
-        wait_reason reason = wait_reason::queued;
-        bool known = true;
-        auto later = [&](time_point candidate, wait_reason why) {
-            if (candidate > at) {
-                at = candidate;
+    /// What holds something back: nothing (`go`), or until when (no time: until an event, such as
+    /// a response in flight) and why. Holds combine to the latest; an unknown end wins.
+    struct gate_answer {
+        bool go = true;
+        bool global = false; ///< the global limit or a reservation of global slots holds it
+        bool probe_held = false; ///< a probe held for a spent bucket of its channel
+        std::optional<time_point> until;
+        wait_reason reason = wait_reason::none;
+
+        void hold(std::optional<time_point> at, wait_reason why) noexcept
+        {
+            if (go || (until && (!at || *at > *until))) {
+                until = at;
                 reason = why;
             }
-        };
-        if (t.stage == phase::sleeping)
-            later(t.not_before, wait_reason::retry_backoff);
+            go = false;
+        }
+        void hold(const gate_answer& other) noexcept
+        {
+            if (!other.go)
+                hold(other.until, other.reason);
+            global = global || other.global;
+        }
+    };
+
+    /// The one answer to "may this ticket go now, as far as its own route and the global limit
+    /// tell, or when and why not": a route block or the channel-edit limit, the global limit or a
+    /// global 429, a reservation of global slots for a more urgent bucket. The drain grants by it
+    /// and `estimate` reports it, so a caller told to ask again at T finds at T that the ticket
+    /// goes or that something else now holds it. A reservation is looked at only when nothing
+    /// else holds the ticket (it is the costly one, and the global limit outlasts it).
+    gate_answer gate(const ticket& t, const bucket_id& id, std::optional<urgency>& mine,
+                     time_point now)
+    {
+        gate_answer answer;
         if (const auto blocked = blocked_until(t, now))
-            later(blocked->first, blocked->second);
-        if (!t.r.global_exempt) {
-            if (const auto free_at = global_.next_free(now))
-                later(*free_at, now < global_.paused_until() ? wait_reason::global_429
-                                                             : wait_reason::global_limit);
-            else {
-                known = false;
-                reason = wait_reason::global_limit;
+            answer.hold(blocked->first, blocked->second);
+        if (t.r.global_exempt)
+            return answer;
+        if (!global_.may_send(now)) {
+            answer.hold(global_.next_free(now), now < global_.paused_until()
+                                                     ? wait_reason::global_429
+                                                     : wait_reason::global_limit);
+            answer.global = true;
+        } else if (answer.go) {
+            if (const auto until = reserved_until(id, mine, now)) {
+                answer.hold(*until, wait_reason::global_limit);
+                answer.global = true;
             }
         }
+        return answer;
+    }
+
+    /// What the bucket itself allows now: how many it may grant (`available_for`), and when none,
+    /// until when: a probe held for a spent bucket of its channel, a probe in flight on its major
+    /// parameter, or the bucket's reset (no time when only responses in flight can tell).
+    gate_answer bucket_gate(const bucket_id& id, entry_type& e, std::uint32_t& available,
+                            time_point now)
+    {
+        gate_answer answer;
+        available = 0;
+        if (const auto hold = probe_hold(id, e, now)) {
+            answer.hold(*hold, wait_reason::unknown_bucket);
+            answer.probe_held = true;
+            return answer;
+        }
+        available = available_for(id, e, now);
+        if (available > 0)
+            return answer;
+        if (e.state.available(now) > 0) // held back for a probe in flight on the major parameter
+            answer.hold(std::nullopt, wait_reason::unknown_bucket);
+        else if (const auto reset = e.state.next_reset(); reset && *reset > now)
+            answer.hold(*reset, wait_reason::bucket_exhausted);
+        else
+            answer.hold(std::nullopt, bucket_wait_reason(e.state));
+        return answer;
+    }
+
+    /// The earliest time a waiting ticket may go, as far as time alone tells, and the main reason:
+    /// its retry's backoff, `gate`, and `bucket_gate` while it is queued.
+    std::pair<std::optional<time_point>, wait_reason> estimate(const ticket& t, time_point now)
+    {
+        gate_answer answer;
+        if (t.stage == phase::sleeping && t.not_before > now)
+            answer.hold(t.not_before, wait_reason::retry_backoff);
+        std::optional<urgency> mine;
+        answer.hold(gate(t, t.bucket, mine, now));
         if (auto* e = registry_.find_bucket(t.bucket); e && t.stage == phase::queued) {
-            if (const auto hold = probe_hold(t.bucket, *e, now))
-                later(*hold, wait_reason::unknown_bucket);
-            if (e->state.available(now) > 0 && available_for(t.bucket, *e, now) == 0) {
-                known = false; // held back for a probe in flight on the same major parameter
-                reason = wait_reason::unknown_bucket;
-            } else if (e->state.available(now) == 0) {
-                if (const auto reset = e->state.next_reset())
-                    later(*reset, wait_reason::bucket_exhausted);
-                else {
-                    known = false;
-                    reason = bucket_wait_reason(e->state);
-                }
-            }
+            std::uint32_t available = 0;
+            answer.hold(bucket_gate(t.bucket, *e, available, now));
         }
-        if (!known)
-            return {std::nullopt, reason};
-        return {at, reason};
+        if (answer.go)
+            return {now, wait_reason::queued};
+        return {answer.until, answer.reason};
     }
 
     /// Refuses a new request during a ban or above the invalid-request stop.
@@ -1173,6 +1347,32 @@ private:
         ++unreported_;
         ++stats_.failed;
         ready_.push_back(id_of(index));
+    }
+
+    /// Takes back the grants not yet reported to their callers (all of them, or only those bound
+    /// by the global limit): each gives back what it holds and waits again at its place in its
+    /// bucket's queue, from which a pause holds it or a ban fails it. `except` is the ticket whose
+    /// response revealed the pause or ban.
+    void withdraw_unreported_grants(std::uint32_t except, bool global_only)
+    {
+        if (unreported_ == 0)
+            return;
+        for (const ticket_id id : ready_) {
+            const auto index = lookup(id);
+            if (!index || *index == except)
+                continue;
+            ticket& t = slots_[*index];
+            if (t.stage != phase::granted || t.notified || (global_only && t.r.global_exempt))
+                continue;
+            give_back_grant(t);
+            mark_reported(t); // nothing to report any more: it waits again
+            --stats_.granted;
+            if (t.counted_wait)
+                --stats_.waited;
+            auto& e = registry_.bucket(t.bucket);
+            enqueue(*index, e);
+            mark_dirty(t.bucket, e);
+        }
     }
 
     /// Fails every waiting ticket (a ban, or the invalid-request stop).
@@ -1276,8 +1476,10 @@ private:
             t.window = to.state.window();
             registry_.erase_bucket(from_id);
         } else {
-            // The hash changed: this permit was charged to the old bucket and is answered there.
-            from->state.on_lost(now);
+            // The hash changed: the response names the bucket that counted this request, so the
+            // old one gives its charge back (charged as lost, it would hold a phantom request
+            // when the route's hash comes back to it) and the new one takes it.
+            from->state.on_cancel(t.window);
             mark_dirty(from_id, *from);
             const auto key = t.r.key;
             const auto major = t.r.major;
@@ -1385,28 +1587,28 @@ private:
             return c;
         case outcome::user_429:
             if (auto* e = registry_.find_bucket(t.bucket)) {
-                e->state.exhaust_until(now + c.wait);
+                e->state.exhaust_until(later_by(now, c.wait));
                 mark_dirty(t.bucket, *e);
             }
-            retry_at = now + c.wait;
+            retry_at = later_by(now, c.wait);
             retry_429 = true;
             break;
         case outcome::global_429:
-            global_.pause_until(now + c.wait);
-            retry_at = now + c.wait;
+            global_.pause_until(later_by(now, c.wait));
+            retry_at = later_by(now, c.wait);
             retry_429 = true;
             break;
         case outcome::shared_429:
         case outcome::sublimit_429: {
             auto& until = route_blocks_[block_key{t.r.key.hash(), t.r.major}];
-            until = std::max(until, now + c.wait);
-            retry_at = now + c.wait;
+            until = std::max(until, later_by(now, c.wait));
+            retry_at = later_by(now, c.wait);
             retry_429 = true;
             break;
         }
         case outcome::cloudflare_429: {
             const duration cooldown = std::max(config_.ban_cooldown, c.wait);
-            ban_until_ = std::max(ban_until_, now + cooldown);
+            ban_until_ = std::max(ban_until_, later_by(now, cooldown));
             if (config_.observer)
                 config_.observer->on_ban(
                     std::chrono::duration_cast<std::chrono::nanoseconds>(cooldown));
@@ -1428,7 +1630,7 @@ private:
             if (t.attempts >= config_.retry.max_attempts)
                 return finish_failed(index, c, error::retries_exhausted);
             const auto backoff = jitter_.uniform(config_.retry.backoff_ceiling(t.attempts));
-            retry_at = now + std::chrono::ceil<duration>(backoff);
+            retry_at = later_by(now, std::chrono::ceil<duration>(backoff));
             // A lost probe holds its still-unknown bucket for a pause (see `on_lost`).
             if (const auto* e = registry_.find_bucket(t.bucket); e && !e->state.limit())
                 retry_at = std::max(*retry_at, e->state.probe_held_until());
@@ -1479,7 +1681,8 @@ private:
             return e.dirty || e.waiting_global || e.waiting_probe;
         });
         std::erase_if(route_blocks_, [now](const auto& item) { return item.second <= now; });
-        std::erase_if(spent_majors_, [now](const auto& item) { return item.second <= now; });
+        std::erase_if(spent_majors_,
+                      [now](const auto& item) { return item.second.until <= now; });
         std::erase_if(channel_edits_, [&](auto& item) {
             return item.second.empty() || now - item.second.back() >= config_.channel_edit_window;
         });
@@ -1519,6 +1722,7 @@ private:
         release(needs_);
         release(global_waiters_);
         release(probe_waiters_);
+        release(held_probes_);
         release_table(reserved_);
         release_table(held_waiters_);
         release_table(unknown_probes_);
@@ -1553,9 +1757,19 @@ private:
     std::unordered_set<bucket_id, id_hasher> held_waiters_;
     std::vector<std::pair<time_point, std::uint32_t>> needs_; ///< scratch of `reserved_until`
     std::vector<bucket_id> probe_waiters_;
+    /// Provisional buckets whose probe `probe_hold` holds, woken when a hold ends early.
+    std::vector<bucket_id> held_probes_;
+    /// In `spent_majors_`: a known bucket is spent by requests whose answers have not told its
+    /// reset yet.
+    static constexpr time_point spent_in_flight = time_point::max();
     std::unordered_map<major_parameter, std::uint32_t, major_hasher> unknown_probes_;
+    /// A channel (guild, webhook) with a known bucket spent: until when, and which bucket said so.
+    struct spent_mark {
+        time_point until;
+        std::uint64_t by = 0; ///< `bucket_id::key` of the bucket
+    };
     /// Per major parameter: the latest reset of a known bucket seen spent (see `probe_hold`).
-    std::unordered_map<major_parameter, time_point, major_hasher> spent_majors_;
+    std::unordered_map<major_parameter, spent_mark, major_hasher> spent_majors_;
     std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
     std::unordered_map<block_key, time_point, block_hasher> route_blocks_;
     std::unordered_map<std::uint64_t, std::deque<time_point>> channel_edits_;

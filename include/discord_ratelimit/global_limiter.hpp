@@ -7,6 +7,7 @@
 /// as Discord sees arrivals, holds more than the limit, whatever the latency.
 
 #include <discord_ratelimit/clock.hpp>
+#include <discord_ratelimit/detail/saturating_ticks.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -79,7 +80,7 @@ public:
         expire(now);
         if (releases_.size() >= limit_) // defensive: never more pending releases than slots
             releases_.erase(releases_.begin());
-        releases_.push_back(now + window_);
+        releases_.push_back(detail::later_by(now, window_));
     }
 
     /// A granted request was never sent: its slot is free at once.

@@ -36,6 +36,17 @@ constexpr std::int64_t distance_saturated(std::int64_t from, std::int64_t to) no
                                                               : static_cast<std::int64_t>(distance);
 }
 
+/// `t + d` that stops at the ends of the time point's range instead of overflowing: a wait of any
+/// length (a `max_wait` of `duration::max()`, a Retry-After of days near the end of a clock's
+/// range) ends at the last time point the clock can name, never before `t`.
+template <class TimePoint>
+constexpr TimePoint later_by(TimePoint t, typename TimePoint::duration d) noexcept
+{
+    if (d >= TimePoint::duration::zero())
+        return t > TimePoint::max() - d ? TimePoint::max() : t + d;
+    return t < TimePoint::min() - d ? TimePoint::min() : t + d;
+}
+
 } // namespace discord_ratelimit::detail
 
 #endif
