@@ -173,6 +173,19 @@ public:
         return discovered;
     }
 
+    /// A 429 that says this request was not counted in the bucket (a shared-scope 429, a hidden
+    /// sub-limit's, or the global limit's): the permit's charge comes back, as for `on_cancel`,
+    /// and the headers it carries (Discord's shared 429 shows the bucket, uncharged) teach what
+    /// any response's do. Returns true when the bucket learned its limit for the first time.
+    bool on_refused(window_id window, const bucket_update& update, time_point now) noexcept
+    {
+        const bool same_window = window == this->window();
+        const bool discovered = on_response(window, update, now);
+        if (same_window && window == this->window() && granted_ > 0)
+            --granted_;
+        return discovered;
+    }
+
     /// A success without any rate-limit header: the route is not limited per bucket.
     void on_headerless_success(time_point now) noexcept
     {

@@ -1428,11 +1428,20 @@ private:
             e = &registry_.bucket(t.bucket);
             t.window = e->state.on_grant(now);
         }
+        // A shared-scope, sub-limit or global 429 was not counted in the bucket: it costs no
+        // window (Discord's shared 429 shows the bucket's Remaining unchanged).
+        const bool uncounted = o == outcome::shared_429 || o == outcome::sublimit_429 ||
+                               o == outcome::global_429;
         if (trusted && has_info) {
-            e->state.on_response(t.window, update, now);
+            if (uncounted)
+                e->state.on_refused(t.window, update, now);
+            else
+                e->state.on_response(t.window, update, now);
             longest_window_ = std::max(longest_window_, e->state.window_length());
         } else if (o == outcome::success)
             e->state.on_headerless_success(now);
+        else if (uncounted)
+            e->state.on_refused(t.window, bucket_update{}, now);
         else if (is_rate_limited(o))
             // A 429 is an answer, not a lost request: Discord refused it, so no window counts it
             // (charging it as lost hung a bucket of unknown window length). Its wait applies.
