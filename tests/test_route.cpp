@@ -220,6 +220,23 @@ TEST_CASE("unversioned /api paths run API v6")
     CHECK(voice.key.view() == "GET /voice/regions");
 }
 
+TEST_CASE("rule: old API versions count in milliseconds: v7 and older, unversioned paths included",
+          "[route]")
+{
+    for (const std::string_view path :
+         {"/api/v6/channels/1"sv, "/api/v7/channels/1"sv, "/api/channels/1"sv,
+          "https://discord.com/api/v7/channels/1"sv, "/api/v1/gateway"sv}) {
+        INFO(path);
+        CHECK(parsed("GET", path).retry_after_in_milliseconds());
+    }
+    for (const std::string_view path :
+         {"/api/v8/channels/1"sv, "/api/v9/channels/1"sv, "/api/v10/channels/1"sv, "/channels/1"sv,
+          "https://discord.com/api/v10/channels/1"sv}) {
+        INFO(path);
+        CHECK_FALSE(parsed("GET", path).retry_after_in_milliseconds());
+    }
+}
+
 TEST_CASE("paths relative to the versioned root default to API v10, with or without a slash")
 {
     const dr::route with_slash = parsed("GET", "/channels/1/messages");

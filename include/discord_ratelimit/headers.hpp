@@ -204,8 +204,9 @@ private:
 
 /// How to read the values whose unit depends on the API version.
 struct header_parse_options {
-    /// Unversioned paths (`/api/...` without `/v10`) run API v6, where Retry-After and the body's
-    /// retry_after are milliseconds instead of seconds.
+    /// Retry-After and the body's retry_after are milliseconds instead of seconds, as in API v7
+    /// and older (`/api/v6/...`, `/api/v7/...`, and unversioned `/api/...`, which runs v6): set it
+    /// from `route::retry_after_in_milliseconds()`.
     bool retry_after_in_milliseconds = false;
 };
 

@@ -169,7 +169,8 @@ struct route {
     /// `PUT` or `DELETE .../messages/{id}/reactions/{emoji}/@me` or `.../{user_id}`: all of them
     /// share one key, `"PUT|DELETE /channels/{channel_id}/messages/{id}/reactions/{emoji}/{user}"`.
     bool reaction = false;
-    /// The path had no /vN: Discord serves API v6, whose Retry-After is in milliseconds.
+    /// The path had no /vN: Discord serves API v6 (`api_version` is 6). Whether Retry-After is in
+    /// milliseconds depends on the version, not on this flag: see `retry_after_in_milliseconds`.
     bool unversioned = false;
     /// `PATCH /channels/{id}` that changes the name or topic (from `route_options`): 2 per 10
     /// minutes, a limit the response headers do not show. The key stays the ordinary one.
@@ -181,6 +182,15 @@ struct route {
 
     /// False for POST only: only a POST may be unsafe to resend.
     constexpr bool idempotent() const noexcept { return method != http_method::post; }
+
+    /// Whether Discord answers this route with Retry-After and a 429 body `retry_after` in
+    /// milliseconds: true for API v7 and older (`/api/v6/...`, `/api/v7/...` and the unversioned
+    /// `/api/...`, which runs v6); false from v8 on, which changed both to seconds. Pass it as
+    /// `header_parse_options::retry_after_in_milliseconds`.
+    constexpr bool retry_after_in_milliseconds() const noexcept
+    {
+        return api_version < detail::first_api_version_with_retry_after_in_seconds;
+    }
 
     friend bool operator==(const route&, const route&) = default;
 };

@@ -28,6 +28,10 @@ inline constexpr int unversioned_api_version = 6;
 /// The version assumed for paths given relative to the versioned root (`/channels/...`).
 inline constexpr int default_api_version = 10;
 
+/// The first version whose Retry-After and 429 body `retry_after` are seconds; older versions
+/// (the unversioned v6 included) send milliseconds.
+inline constexpr int first_api_version_with_retry_after_in_seconds = 8;
+
 /// Why a string is not a Discord API path: static strings, safe to log.
 namespace api_path_reason {
 inline constexpr std::string_view empty = "the path is empty";
