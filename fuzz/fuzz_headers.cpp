@@ -388,7 +388,33 @@ std::vector<std::pair<std::string, std::string>> split_block(std::string_view te
             break;
         start = end + 1;
     }
-    std::size_t first = text.starts_with("HTTP/") ? 1 : 0;
+    // Interim (1xx) responses first: each is a status line, its own lines up to an empty line,
+    // and any empty lines after that. Their headers are not the final response's.
+    const auto interim = [](std::string_view line) {
+        if (line.substr(0, 5) != "HTTP/")
+            return false;
+        std::size_t at = line.find(' ');
+        if (at == std::string_view::npos)
+            return false;
+        while (at < line.size() && line[at] == ' ')
+            ++at;
+        const std::string_view code = line.substr(at);
+        const auto digit = [](char c) {
+            return c >= '0' && c <= '9';
+        };
+        return code.size() >= 3 && code[0] == '1' && digit(code[1]) && digit(code[2]) &&
+               (code.size() == 3 || code[3] == ' ' || code[3] == '\t');
+    };
+    std::size_t first = 0;
+    while (first < raw.size() && interim(raw[first])) {
+        ++first;
+        while (first < raw.size() && !raw[first].empty())
+            ++first;
+        while (first < raw.size() && raw[first].empty())
+            ++first;
+    }
+    if (first < raw.size() && raw[first].substr(0, 5) == "HTTP/")
+        ++first;
     for (std::size_t i = first; i < raw.size(); ++i) {
         if (raw[i].empty())
             break;
@@ -405,6 +431,9 @@ void check_block(std::string_view text, drl::header_parse_options options)
 {
     const auto raw = drl::parse_rate_limit_headers(drl::raw_header_block{text}, options);
     check_sane(raw);
+    if (!drl::raw_header_block{text}.has_final_response())
+        check(!raw.has_errors() && !raw.has_bucket_info() && !raw.via,
+              "a block of interim responses only reads no header");
     const auto lines = split_block(text);
     const auto pairs = drl::parse_rate_limit_headers(lines, options);
     check(equal(raw, pairs), "raw block and name/value pairs read the same");

@@ -4,7 +4,8 @@
 // route.hpp documents: a pure function (same input, same route), a static reason on failure and a
 // default route, a bounded key of the expected form without tokens, and that the same path read
 // relative, as /api/v10/..., as a full URL, with a query string or a trailing slash, or with the
-// method in another case gives the same route (and /api/... the same key, unversioned).
+// method in another case gives the same route (and /api/..., /api/v6/... and /api/v7/... the same
+// key, with Retry-After in milliseconds), and that "%40" in place of '@' gives the same route.
 #include <discord_ratelimit/route.hpp>
 
 #include <chrono>
@@ -88,6 +89,8 @@ void check_result(const drl::route_result& r, std::string_view method, std::stri
               v.major.kind == drl::major_kind::interaction,
           "only interaction endpoints are exempt");
     check(!v.unversioned || v.api_version == 6, "unversioned means API v6");
+    check(v.retry_after_in_milliseconds() == (v.api_version < 8),
+          "API v7 and older count Retry-After in milliseconds");
     check(v.api_version > 0, "a positive API version");
     check(!v.channel_name_or_topic_edit ||
               (v.method == drl::http_method::patch && v.major.kind == drl::major_kind::channel),
@@ -186,6 +189,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(unversioned.ok() && same_bucket(unversioned.value, r.value) &&
                   unversioned.value.unversioned && unversioned.value.api_version == 6,
               "an unversioned path has the same key, API v6");
+        for (const char* old_version : {"/api/v6/", "/api/v7/"}) {
+            const auto old = parse(method, old_version + rel, options);
+            check(old.ok() && same_bucket(old.value, r.value) &&
+                      old.value.retry_after_in_milliseconds(),
+                  "a v6 or v7 path has the same key and counts in milliseconds");
+        }
+    }
+    // Percent-encoding an '@' changes nothing ("%40me" is "@me"). Tokens are hashed as written,
+    // and a URL's '@' may be in its authority: both are left out.
+    if (r.value.major.token_hash == 0 && path.find("://") == std::string_view::npos &&
+        path.find('@') != std::string_view::npos) {
+        std::string escaped;
+        for (const char c : path)
+            escaped += c == '@' ? std::string_view{"%40"} : std::string_view{&c, 1};
+        const auto encoded = parse(method, escaped, options);
+        check(encoded.ok() && encoded.value == r.value, "%40 and @ give the same route");
     }
     return 0;
 }

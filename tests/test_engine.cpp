@@ -479,6 +479,41 @@ TEST_CASE("unversioned paths read Retry-After as milliseconds (API v6)", "[engin
     CHECK(*c.retry_at == t0 + 1500ms);
 }
 
+TEST_CASE(
+    "rule: old API versions count in milliseconds: a v7 429 with Retry-After 1500 waits 1.5 s",
+    "[engine]")
+{
+    engine_type e;
+    const auto a = e.acquire(route_of("POST", "/api/v7/channels/1/messages"), t0);
+    const headers_type h{{"retry-after", "1500"},
+                         {"x-ratelimit-scope", "user"},
+                         {"via", "1.1 google"},
+                         {"x-ratelimit-remaining", "0"}};
+    const auto c = e.complete(a.ticket, 429, h, "", t0);
+    REQUIRE(c.status == completion_status::retry);
+    CHECK(*c.retry_at == t0 + 1500ms);
+}
+
+TEST_CASE("rule: old API versions count in milliseconds: a v6 global 429 of 661 pauses 0.661 s",
+          "[engine]")
+{
+    engine_type e;
+    const auto a = e.acquire(route_of("POST", "/api/v6/channels/1/messages"), t0);
+    const headers_type global_headers{{"retry-after", "661"},
+                                      {"x-ratelimit-global", "true"},
+                                      {"x-ratelimit-scope", "global"},
+                                      {"via", "1.1 google"}};
+    const auto c = e.complete(
+        a.ticket, 429, global_headers,
+        R"({"global": true, "message": "You are being rate limited.", "retry_after": 661})", t0);
+    CHECK(c.result == drl::outcome::global_429);
+    REQUIRE(c.status == completion_status::retry);
+    CHECK(*c.retry_at == t0 + 661ms);
+    CHECK(e.acquire(route_of("GET", "/guilds/7"), t0 + 100ms).reason ==
+          drl::wait_reason::global_429);
+    CHECK(granted_by_advance(e, t0 + 661ms).size() == 2); // the retry and the other route
+}
+
 TEST_CASE("Reset and Date are used only when Reset-After is absent", "[engine]")
 {
     engine_type e;

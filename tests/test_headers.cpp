@@ -857,6 +857,75 @@ TEST_CASE("a raw header block ends at the first empty line")
     REQUIRE_FALSE(raw_header_block{"Via: a\n\nRetry-After: 65\n"}.find("retry-after"));
 }
 
+TEST_CASE("rule: interim responses: a raw header block is read from the final response",
+          "[headers]")
+{
+    using namespace std::string_view_literals;
+    // As libcurl's header callback hands over a POST answered with 100 Continue, then a 429.
+    const raw_header_block after_continue{"HTTP/1.1 100 Continue\r\n"
+                                          "\r\n"
+                                          "HTTP/1.1 429 Too Many Requests\r\n"
+                                          "retry-after: 2\r\n"
+                                          "x-ratelimit-scope: user\r\n"
+                                          "via: 1.1 google\r\n"
+                                          "\r\n"};
+    REQUIRE(after_continue.has_final_response());
+    const auto limited = parse_rate_limit_headers(after_continue);
+    CHECK(limited.retry_after == 2s);
+    CHECK(limited.scope == rate_limit_scope::user);
+    CHECK(limited.via);
+
+    // 103 Early Hints has headers of its own, which are not the final response's.
+    const raw_header_block after_hints{"HTTP/1.1 103 Early Hints\r\n"
+                                       "Link: </style.css>; rel=preload\r\n"
+                                       "X-RateLimit-Remaining: 99\r\n"
+                                       "\r\n"
+                                       "HTTP/1.1 100 Continue\r\n"
+                                       "\r\n"
+                                       "HTTP/1.1 200 OK\r\n"
+                                       "X-RateLimit-Limit: 5\r\n"
+                                       "X-RateLimit-Remaining: 4\r\n"
+                                       "\r\n"};
+    const auto ok = parse_rate_limit_headers(after_hints);
+    CHECK(ok.limit == 5u);
+    CHECK(ok.remaining == 4u);
+    CHECK_FALSE(after_hints.find("link"));
+    CHECK(after_hints.find("x-ratelimit-remaining") == "4");
+
+    // Bare LF line ends, and HTTP/2's status line without a reason phrase.
+    const raw_header_block lf{"HTTP/1.1 100 Continue\n\nHTTP/2 429\nRetry-After: 3\n\n"};
+    CHECK(parse_rate_limit_headers(lf).retry_after == 3s);
+    CHECK(raw_header_block{"HTTP/2 103\r\nvia: x\r\n\r\nHTTP/2 200\r\nvia: y\r\n"}.find("via") ==
+          "y");
+}
+
+TEST_CASE("rule: interim responses: a block of interim responses only has no final response",
+          "[headers]")
+{
+    using namespace std::string_view_literals;
+    for (const std::string_view text :
+         {"HTTP/1.1 100 Continue\r\n\r\n"sv, "HTTP/1.1 100 Continue\r\n"sv,
+          "HTTP/1.1 100 Continue"sv, "HTTP/1.1 103 Early Hints\r\nRetry-After: 5\r\n"sv,
+          "HTTP/1.1 103 Early Hints\nRetry-After: 5\n\nHTTP/1.1 100 Continue\n\n"sv}) {
+        INFO(text);
+        const raw_header_block block{text};
+        CHECK_FALSE(block.has_final_response());
+        CHECK_FALSE(block.find("retry-after"));
+        CHECK(parse_rate_limit_headers(block).status ==
+              rate_limit_headers{}.status); // every field absent
+    }
+    // A final response, even one with no headers, or header lines without a status line.
+    for (const std::string_view text :
+         {""sv, "HTTP/1.1 204 No Content\r\n\r\n"sv, "Retry-After: 5\r\n"sv,
+          "HTTP/1.1 100 Continue\r\n\r\nRetry-After: 5\r\n"sv, "HTTP/1.1 1000 x\r\n"sv,
+          "HTTP/1.1 10 x\r\n"sv}) {
+        INFO(text);
+        CHECK(raw_header_block{text}.has_final_response());
+    }
+    CHECK(raw_header_block{"HTTP/1.1 100 Continue\r\n\r\nRetry-After: 5\r\n"}.find("retry-after") ==
+          "5");
+}
+
 TEST_CASE("a raw header block trims spaces and tabs around values")
 {
     const raw_header_block block{"X-RateLimit-Bucket:\t abcd1234 \t\r\nVia:1.1 google\r\n"};

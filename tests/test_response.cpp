@@ -92,6 +92,21 @@ TEST_CASE("Retry-After prefers the body's float to the rounded header", "[respon
                                                 true)) == 1500ms);
 }
 
+TEST_CASE("rule: interim responses: a 429 after 100 Continue is Discord's, not a ban", "[response]")
+{
+    const drl::raw_header_block block{"HTTP/1.1 100 Continue\r\n"
+                                      "\r\n"
+                                      "HTTP/1.1 429 Too Many Requests\r\n"
+                                      "retry-after: 65\r\n"
+                                      "x-ratelimit-remaining: 0\r\n"
+                                      "x-ratelimit-scope: user\r\n"
+                                      "via: 1.1 google\r\n"
+                                      "\r\n"};
+    const auto r = drl::response::parse(429, block, rate_limited_body);
+    CHECK(drl::classify(r) == drl::outcome::user_429);
+    CHECK(drl::retry_after(r) == 64570ms);
+}
+
 TEST_CASE("only 401, 403 and non-shared 429s count as invalid requests", "[response]")
 {
     CHECK(drl::is_invalid_request(drl::outcome::unauthorized));

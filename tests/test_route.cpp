@@ -220,6 +220,23 @@ TEST_CASE("unversioned /api paths run API v6")
     CHECK(voice.key.view() == "GET /voice/regions");
 }
 
+TEST_CASE("rule: old API versions count in milliseconds: v7 and older, unversioned paths included",
+          "[route]")
+{
+    for (const std::string_view path :
+         {"/api/v6/channels/1"sv, "/api/v7/channels/1"sv, "/api/channels/1"sv,
+          "https://discord.com/api/v7/channels/1"sv, "/api/v1/gateway"sv}) {
+        INFO(path);
+        CHECK(parsed("GET", path).retry_after_in_milliseconds());
+    }
+    for (const std::string_view path :
+         {"/api/v8/channels/1"sv, "/api/v9/channels/1"sv, "/api/v10/channels/1"sv, "/channels/1"sv,
+          "https://discord.com/api/v10/channels/1"sv}) {
+        INFO(path);
+        CHECK_FALSE(parsed("GET", path).retry_after_in_milliseconds());
+    }
+}
+
 TEST_CASE("paths relative to the versioned root default to API v10, with or without a slash")
 {
     const dr::route with_slash = parsed("GET", "/channels/1/messages");
@@ -567,6 +584,61 @@ TEST_CASE("reaction lists and bulk reaction deletes keep their own keys")
     CHECK(key_of("GET", "/channels/1/messages/2/reactions/x/@me") ==
           "GET /channels/{channel_id}/messages/{id}/reactions/{emoji}/@me");
     CHECK_FALSE(parsed("PATCH", "/channels/1/messages/2/reactions/x/@me").reaction);
+}
+
+TEST_CASE("rule: one key per route: a percent-encoded segment keys as its literal form", "[route]")
+{
+    // %40me is @me: the own-reaction route, which shares the reaction bucket.
+    const dr::route literal =
+        parsed("PUT", "/channels/1/messages/2/reactions/\xf0\x9f\x91\x8d/@me");
+    for (const std::string_view path : {"/channels/1/messages/2/reactions/%F0%9F%91%8D/%40me"sv,
+                                        "/channels/1/messages/2/reactions/%f0%9f%91%8d/%40me"sv,
+                                        "/channels/1/messages/2/reactions/%F0%9F%91%8D/@me"sv,
+                                        "/api/v10/channels/1/messages/2/reactions/x:5/%40me"sv}) {
+        INFO(path);
+        const dr::route encoded = parsed("PUT", path);
+        CHECK(encoded.key == literal.key);
+        CHECK(encoded.reaction);
+        CHECK(encoded.major == literal.major);
+    }
+    CHECK(parsed("DELETE", "/channels/1/messages/2/reactions/x/%40me").key == literal.key);
+    CHECK(key_of("GET", "/users/%40me") == "GET /users/@me");
+    CHECK(key_of("GET", "/users/%40me/guilds") == key_of("GET", "/users/@me/guilds"));
+    CHECK(key_of("PATCH", "/guilds/1/members/%40me") == "PATCH /guilds/{guild_id}/members/@me");
+    // Literal comparisons see the decoded text: "messages", "reactions", "@original", "templates".
+    CHECK(parsed("PUT", "/channels/1/m%65ssages/2/r%65actions/x/%40me").key == literal.key);
+    CHECK(key_of("GET", "/guilds/templates/%61bc") == key_of("GET", "/guilds/templates/abc"));
+    const std::string exempt_path =
+        "/webhooks/1/" + std::string(interaction_token) + "/messages/%40original";
+    CHECK(parsed("PATCH", exempt_path).global_exempt);
+    // A percent-encoded id is still an id, never a key of its own.
+    CHECK(parsed("GET", "/channels/%31/messages/%32") == parsed("GET", "/channels/1/messages/2"));
+    // Hex digits in either case spell the same byte.
+    CHECK(key_of("GET", "/users/%4a") == key_of("GET", "/users/%4A"));
+    CHECK(key_of("GET", "/users/%4a") == "GET /users/J");
+}
+
+TEST_CASE("rule: one key per route: an escape that would change the path stays data", "[route]")
+{
+    // %2F never splits a segment, %3F and %23 never start a query or a fragment: they stay
+    // escaped in the key, with upper-case hex whatever the spelling.
+    CHECK(key_of("GET", "/users/a%2Fb") == "GET /users/a%2Fb");
+    CHECK(key_of("GET", "/users/a%2fb") == "GET /users/a%2Fb");
+    CHECK(key_of("GET", "/users/a%3Fb%23c") == "GET /users/a%3Fb%23c");
+    // No NUL, control character, space or raw non-ASCII byte reaches a key.
+    CHECK(key_of("GET", "/users/a%00b%0a%20") == "GET /users/a%00b%0A%20");
+    CHECK(key_of("GET", "/users/%c3%a9") == "GET /users/%C3%A9");
+    // %25 is a '%', kept escaped; a '%' without two hex digits after it is kept as written.
+    CHECK(key_of("GET", "/users/%2540me") == "GET /users/%2540me");
+    CHECK(key_of("GET", "/users/%4") == "GET /users/%4");
+    CHECK(key_of("GET", "/users/%zz%") == "GET /users/%zz%");
+    // An escaped unfilled placeholder is an unfilled placeholder.
+    CHECK(reason_of("GET", "/channels/1/messages/%7Bmessage_id%7D") ==
+          dr::detail::route_reason::placeholder);
+    // An escaped id too long for 64 bits is no more an id than the literal one.
+    CHECK(reason_of("GET",
+                    "/channels/%31%38%34%34%36%37%34%34%30%37%33%37%30%39%35%35%31%36%31%36") ==
+          dr::detail::route_reason::id_too_large);
 }
 
 // ---------------------------------------------------------------------------------------------

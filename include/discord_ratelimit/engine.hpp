@@ -238,7 +238,7 @@ public:
                              std::string_view body, time_point now)
     {
         const auto index = lookup(id);
-        const bool v6 = index && slots_[*index].r.unversioned;
+        const bool v6 = index && slots_[*index].r.retry_after_in_milliseconds();
         return complete(id, response::parse(status, headers, body, v6), now);
     }
 

@@ -204,8 +204,9 @@ private:
 
 /// How to read the values whose unit depends on the API version.
 struct header_parse_options {
-    /// Unversioned paths (`/api/...` without `/v10`) run API v6, where Retry-After and the body's
-    /// retry_after are milliseconds instead of seconds.
+    /// Retry-After and the body's retry_after are milliseconds instead of seconds, as in API v7
+    /// and older (`/api/v6/...`, `/api/v7/...`, and unversioned `/api/...`, which runs v6): set it
+    /// from `route::retry_after_in_milliseconds()`.
     bool retry_after_in_milliseconds = false;
 };
 
@@ -283,6 +284,12 @@ concept header_source = requires(const S& source, std::string_view name)
 /// ends the block (so a whole response may be passed; its body is never read as headers), values
 /// are trimmed of spaces and tabs, and malformed lines are ignored.
 ///
+/// Interim responses before the final one are skipped with their own headers: libcurl's header
+/// callback hands over `HTTP/1.1 100 Continue`, an empty line, then the final response's status
+/// line and headers; `103 Early Hints` comes with headers of its own. Only the final response's
+/// headers are read. A block that holds interim responses only (cut before the final response)
+/// has no headers at all: `has_final_response()` is false and every field reads as absent.
+///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: safe for concurrent reads. The text must outlive the
 /// block and every value found in it.
@@ -294,6 +301,14 @@ public:
     }
 
     constexpr std::string_view text() const noexcept { return text_; }
+
+    /// False when the text holds nothing but interim (1xx) responses, so that the final
+    /// response's headers are missing (a truncated block); true otherwise, also for an empty text
+    /// or header lines without a status line.
+    constexpr bool has_final_response() const noexcept
+    {
+        return detail::skip_interim_responses(text_).has_value();
+    }
 
     /// The trimmed value of the first line named `name` (any case), a view into the text.
     constexpr std::optional<std::string_view> find(std::string_view name) const noexcept

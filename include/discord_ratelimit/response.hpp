@@ -35,13 +35,15 @@ struct response {
     rate_limit_body body;
     transport_error transport = transport_error::none;
 
-    /// Parses `headers` and `body`; `v6` reads Retry-After and retry_after as milliseconds
-    /// (unversioned paths run API v6).
+    /// Parses `headers` and `body`; `retry_after_in_milliseconds` reads Retry-After and
+    /// retry_after as milliseconds: pass `route::retry_after_in_milliseconds()` of the request's
+    /// route (true for API v7 and older, unversioned paths included).
     template <header_source Headers>
     static response parse(int status, const Headers& headers, std::string_view body,
-                          bool v6 = false) noexcept
+                          bool retry_after_in_milliseconds = false) noexcept
     {
-        const header_parse_options options{.retry_after_in_milliseconds = v6};
+        const header_parse_options options{.retry_after_in_milliseconds =
+                                               retry_after_in_milliseconds};
         // Initialised from the parsers' results directly: no copy of the headers or the body.
         return response{
             .status = status,

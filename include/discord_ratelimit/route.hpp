@@ -169,7 +169,8 @@ struct route {
     /// `PUT` or `DELETE .../messages/{id}/reactions/{emoji}/@me` or `.../{user_id}`: all of them
     /// share one key, `"PUT|DELETE /channels/{channel_id}/messages/{id}/reactions/{emoji}/{user}"`.
     bool reaction = false;
-    /// The path had no /vN: Discord serves API v6, whose Retry-After is in milliseconds.
+    /// The path had no /vN: Discord serves API v6 (`api_version` is 6). Whether Retry-After is in
+    /// milliseconds depends on the version, not on this flag: see `retry_after_in_milliseconds`.
     bool unversioned = false;
     /// `PATCH /channels/{id}` that changes the name or topic (from `route_options`): 2 per 10
     /// minutes, a limit the response headers do not show. The key stays the ordinary one.
@@ -181,6 +182,15 @@ struct route {
 
     /// False for POST only: only a POST may be unsafe to resend.
     constexpr bool idempotent() const noexcept { return method != http_method::post; }
+
+    /// Whether Discord answers this route with Retry-After and a 429 body `retry_after` in
+    /// milliseconds: true for API v7 and older (`/api/v6/...`, `/api/v7/...` and the unversioned
+    /// `/api/...`, which runs v6); false from v8 on, which changed both to seconds. Pass it as
+    /// `header_parse_options::retry_after_in_milliseconds`.
+    constexpr bool retry_after_in_milliseconds() const noexcept
+    {
+        return api_version < detail::first_api_version_with_retry_after_in_seconds;
+    }
 
     friend bool operator==(const route&, const route&) = default;
 };
@@ -222,6 +232,15 @@ struct route_result {
 /// host and port, whose path must start with `/api`), `/api/vN/...`, `/api/...` (unversioned:
 /// API v6), or a path relative to the versioned root (`/channels/1/messages` or
 /// `channels/1/messages`). The query string, the fragment and one trailing slash are ignored.
+///
+/// Percent-encoded and literal spellings of a segment give one route: `%40me` is `@me` (the
+/// own-reaction route shares the reaction bucket either way), `%31` is the id 1, `m%65ssages` is
+/// `messages`, and the key holds the decoded text. Escapes that would change the path's shape
+/// stay data, written in the key with upper-case hex: `%2F` never splits a segment, `%3F` and
+/// `%23` never start a query or a fragment, and `%00`, other control characters, spaces, `%25`
+/// and non-ASCII bytes stay escaped. `%7B` and `%7D` mark an unfilled placeholder like `{` and
+/// `}`. Decoding costs only segments that hold a '%'. Tokens are hashed as written, and the
+/// first segment must be a literal resource name.
 ///
 /// Rejected with `error::invalid_route` and a static reason: an unknown method, an empty input,
 /// whitespace or control characters, empty, `.` or `..` segments, a URL path outside `/api`, a
@@ -339,6 +358,29 @@ public:
         size_ += 1 + text.size();
     }
 
+    /// Appends '/' and the canonical spelling of `segment` (`for_each_canonical_char`), so that
+    /// its percent-encoded and literal spellings give one key.
+    constexpr void append_segment(const path_segment& segment) noexcept
+    {
+        if (!segment.percent_encoded) {
+            append_segment(segment.text());
+            return;
+        }
+        if (size_ == route_key::max_size) {
+            overflowed_ = true;
+            return;
+        }
+        key_.text_[size_++] = '/';
+        for_each_canonical_char(segment.text(), [this](char c) {
+            if (size_ == route_key::max_size) {
+                overflowed_ = true;
+                return false;
+            }
+            key_.text_[size_++] = c;
+            return true;
+        });
+    }
+
     constexpr bool overflowed() const noexcept { return overflowed_; }
 
     /// Stores the size and computes the key's hash; call once, after the last `append`.
@@ -422,12 +464,13 @@ constexpr std::string_view build_route(http_method method, const api_path& path,
     const major_kind major_resource = major_kind_of(resource);
     const bool is_delete = method == http_method::delete_;
     // /channels/{channel_id}/messages/{message_id}...
+    // Literal segments are compared by `matches`: "%40me" is "@me".
     const bool message_path = major_resource == major_kind::channel && count >= 4 &&
-                              segments[2].text() == "messages" && segments[3].numeric;
-    const bool reactions_path = message_path && count >= 5 && segments[4].text() == "reactions";
+                              segments[2].matches("messages") && segments[3].numeric;
+    const bool reactions_path = message_path && count >= 5 && segments[4].matches("reactions");
     const bool shared_reaction = reactions_path && count == 7 &&
                                  (method == http_method::put || is_delete) &&
-                                 (segments[6].text() == "@me" || segments[6].numeric);
+                                 (segments[6].matches("@me") || segments[6].numeric);
     const bool message_delete = message_path && count == 4 && is_delete;
 
     out.method = method;
@@ -441,7 +484,9 @@ constexpr std::string_view build_route(http_method method, const api_path& path,
     for (std::size_t i = 0; i < count; ++i) {
         const path_segment& segment = segments[i];
         const std::string_view text = segment.text();
-        const std::string_view previous = i > 0 ? segments[i - 1].text() : std::string_view{};
+        const auto previous_is = [&](std::string_view literal) {
+            return i > 0 && segments[i - 1].matches(literal);
+        };
         if (segment.has_brace)
             return route_reason::placeholder;
         std::string_view placeholder;
@@ -455,7 +500,7 @@ constexpr std::string_view build_route(http_method method, const api_path& path,
                 placeholder = major_placeholder(major_resource);
             } else if (segment.too_large) {
                 return route_reason::id_too_large;
-            } else if (major_resource != major_kind::guild || text != "templates") {
+            } else if (major_resource != major_kind::guild || !segment.matches("templates")) {
                 return major_id_reason(major_resource);
             }
         } else if (i == 2 && major_resource == major_kind::webhook) {
@@ -471,9 +516,9 @@ constexpr std::string_view build_route(http_method method, const api_path& path,
             placeholder = "{user}";
         } else if (i == 1 && resource == "invites") {
             placeholder = "{invite_code}";
-        } else if (major_resource == major_kind::guild && previous == "templates") {
+        } else if (major_resource == major_kind::guild && previous_is("templates")) {
             placeholder = "{template_code}";
-        } else if (previous == "activity-instances") {
+        } else if (previous_is("activity-instances")) {
             placeholder = "{instance_id}";
         } else if (segment.numeric) {
             placeholder = "{id}";
@@ -482,7 +527,10 @@ constexpr std::string_view build_route(http_method method, const api_path& path,
             return route_reason::non_ascii;
         if (placeholder.empty() && segment.too_large)
             return route_reason::id_too_large;
-        key.append_segment(placeholder.empty() ? text : placeholder);
+        if (placeholder.empty())
+            key.append_segment(segment);
+        else
+            key.append_segment(placeholder);
     }
     if (message_delete) {
         out.delete_age =
@@ -495,15 +543,15 @@ constexpr std::string_view build_route(http_method method, const api_path& path,
 
     if (major_resource == major_kind::interaction) {
         out.global_exempt =
-            method == http_method::post && count == 4 && segments[3].text() == "callback";
+            method == http_method::post && count == 4 && segments[3].matches("callback");
     } else if (major_resource == major_kind::webhook && count >= 3) {
         const bool interaction_token =
             options.interaction_webhook || segments[2].text().starts_with(interaction_token_prefix);
         const bool follow_up = method == http_method::post && count == 3;
         const bool response_message =
             (method == http_method::get || method == http_method::patch || is_delete) &&
-            count == 5 && segments[3].text() == "messages" &&
-            (segments[4].text() == "@original" || segments[4].numeric);
+            count == 5 && segments[3].matches("messages") &&
+            (segments[4].matches("@original") || segments[4].numeric);
         out.global_exempt = interaction_token && (follow_up || response_message);
     }
     out.channel_name_or_topic_edit = options.edits_channel_name_or_topic &&

@@ -28,6 +28,10 @@ inline constexpr int unversioned_api_version = 6;
 /// The version assumed for paths given relative to the versioned root (`/channels/...`).
 inline constexpr int default_api_version = 10;
 
+/// The first version whose Retry-After and 429 body `retry_after` are seconds; older versions
+/// (the unversioned v6 included) send milliseconds.
+inline constexpr int first_api_version_with_retry_after_in_seconds = 8;
+
 /// Why a string is not a Discord API path: static strings, safe to log.
 namespace api_path_reason {
 inline constexpr std::string_view empty = "the path is empty";
@@ -44,19 +48,6 @@ inline constexpr std::string_view bad_resource =
     "the first segment is not a lowercase resource name ([a-z][a-z0-9_-]*)";
 inline constexpr std::string_view too_many_segments = "the path has more than 16 segments";
 } // namespace api_path_reason
-
-/// One segment of a path, classified while it was scanned so that no later step reads it twice.
-struct path_segment {
-    const char* data;     ///< the first character, inside the caller's input
-    std::size_t size;     ///< at least 1
-    std::uint64_t number; ///< the value when `numeric`, else 0
-    bool numeric;         ///< only digits, and the value fits in 64 bits (a snowflake)
-    bool too_large;       ///< only digits, but more than 64 bits
-    bool non_ascii;       ///< a byte >= 0x80, as in a raw UTF-8 emoji
-    bool has_brace;       ///< '{' or '}', as in an unfilled template like {channel_id}
-
-    constexpr std::string_view text() const noexcept { return {data, size}; }
-};
 
 constexpr bool is_control_or_space(char c) noexcept
 {
@@ -94,6 +85,7 @@ inline constexpr std::uint8_t non_ascii = 8;     ///< 0x80 and above
 inline constexpr std::uint8_t brace = 16;        ///< '{' or '}'
 inline constexpr std::uint8_t not_resource = 32; ///< not in [a-z0-9_-]
 inline constexpr std::uint8_t dot_or_percent = 64;
+inline constexpr std::uint8_t percent = 128; ///< '%', which starts an escape
 } // namespace char_class
 
 inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
@@ -115,6 +107,8 @@ inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
             bits |= char_class::not_resource;
         if (c == '.' || c == '%')
             bits |= char_class::dot_or_percent;
+        if (c == '%')
+            bits |= char_class::percent;
         classes[byte] = bits;
     }
     return classes;
@@ -123,6 +117,133 @@ inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
 constexpr std::uint8_t class_of(char c) noexcept
 {
     return char_classes[static_cast<unsigned char>(c)];
+}
+
+/// The value of a hexadecimal digit in either case, or -1.
+constexpr int hex_digit_value(char c) noexcept
+{
+    if (is_ascii_digit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/// Whether a byte decoded from an escape may stand for itself in a segment: not '/', '?' or '#'
+/// (which would split the path or end it), '%' (which would start another escape), '{' or '}'
+/// (the marks of an unfilled placeholder), whitespace, a control character or a non-ASCII byte.
+constexpr bool decodes_to_itself(char byte) noexcept
+{
+    constexpr std::uint8_t kept_escaped = char_class::ends_segment | char_class::forbidden |
+                                          char_class::non_ascii | char_class::brace |
+                                          char_class::percent;
+    return (class_of(byte) & kept_escaped) == 0;
+}
+
+/// Calls `emit(c)` for each character of the canonical spelling of a segment, until it returns
+/// false (then returns false). Percent-encoded and literal spellings of one segment have one
+/// canonical spelling: an escape of a byte that `decodes_to_itself` becomes that byte ("%40" is
+/// "@", "%61" is "a"), every other escape keeps its form with upper-case hex digits ("%2f" is
+/// "%2F": an encoded '/' is data, never a separator), and a '%' without two hex digits after it
+/// stays as written, as does every other character. Never longer than `text`.
+template <class Emit>
+constexpr bool for_each_canonical_char(std::string_view text, Emit&& emit) noexcept
+{
+    constexpr std::string_view upper_hex = "0123456789ABCDEF";
+    for (std::size_t at = 0; at < text.size();) {
+        const int high =
+            text[at] == '%' && text.size() - at >= 3 ? hex_digit_value(text[at + 1]) : -1;
+        const int low = high >= 0 ? hex_digit_value(text[at + 2]) : -1;
+        if (low < 0) {
+            if (!emit(text[at]))
+                return false;
+            ++at;
+            continue;
+        }
+        const auto byte = static_cast<char>(static_cast<unsigned char>(high * 16 + low));
+        if (decodes_to_itself(byte)) {
+            if (!emit(byte))
+                return false;
+        } else if (!emit('%') || !emit(upper_hex[static_cast<std::size_t>(high)]) ||
+                   !emit(upper_hex[static_cast<std::size_t>(low)])) {
+            return false;
+        }
+        at += 3;
+    }
+    return true;
+}
+
+/// Whether the canonical spelling of `text` (`for_each_canonical_char`) is `literal`.
+constexpr bool canonical_equals(std::string_view text, std::string_view literal) noexcept
+{
+    std::size_t matched = 0;
+    const bool all = for_each_canonical_char(text, [&](char c) {
+        if (matched == literal.size() || literal[matched] != c)
+            return false;
+        ++matched;
+        return true;
+    });
+    return all && matched == literal.size();
+}
+
+/// One segment of a path, classified while it was scanned so that no later step reads it twice.
+/// A segment with a '%' is classified by its canonical spelling (`for_each_canonical_char`), so
+/// that "%40me" is "@me" and "%31" is the id 1.
+struct path_segment {
+    const char* data;     ///< the first character, inside the caller's input
+    std::size_t size;     ///< at least 1
+    std::uint64_t number; ///< the value when `numeric`, else 0
+    bool numeric;         ///< only digits, and the value fits in 64 bits (a snowflake)
+    bool too_large;       ///< only digits, but more than 64 bits
+    bool non_ascii;       ///< a byte >= 0x80, as in a raw UTF-8 emoji (escaped ones are ASCII)
+    bool has_brace;       ///< '{' or '}' (or "%7B", "%7D"), as in an unfilled {channel_id}
+    /// Holds a '%': `text()` is not its canonical spelling. Compare it with `matches`; write it
+    /// into a key through `for_each_canonical_char`.
+    bool percent_encoded;
+
+    constexpr std::string_view text() const noexcept { return {data, size}; }
+
+    /// Whether the segment, percent-decoded where that is safe, is `literal`. Only a segment with
+    /// a '%' pays for the decoding.
+    constexpr bool matches(std::string_view literal) const noexcept
+    {
+        return percent_encoded ? canonical_equals(text(), literal) : text() == literal;
+    }
+};
+
+/// Classifies a segment that holds a '%' by its canonical spelling: an escaped brace marks a
+/// placeholder, and escaped digits make an id, as their literal spellings would.
+constexpr void classify_escaped_segment(path_segment& segment) noexcept
+{
+    constexpr std::uint64_t max = ~std::uint64_t{0};
+    bool digits_only = true;
+    bool overflow = false;
+    std::uint64_t value = 0;
+    for_each_canonical_char(segment.text(), [&](char c) {
+        if (!is_ascii_digit(c)) {
+            digits_only = false;
+            return false;
+        }
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (value > (max - digit) / 10)
+            overflow = true;
+        else
+            value = value * 10 + digit;
+        return true;
+    });
+    segment.numeric = digits_only && !overflow;
+    segment.too_large = digits_only && overflow;
+    segment.number = segment.numeric ? value : 0;
+    const std::string_view text = segment.text();
+    for (std::size_t at = text.find('%'); at != std::string_view::npos && text.size() - at >= 3;
+         at = text.find('%', at + 1)) {
+        const bool brace_escape =
+            text[at + 1] == '7' && (text[at + 2] == 'B' || text[at + 2] == 'b' ||
+                                    text[at + 2] == 'D' || text[at + 2] == 'd');
+        segment.has_brace = segment.has_brace || brace_escape;
+    }
 }
 
 /// The position of the first character at or after `at` whose class has a bit of `stop`, or the
@@ -325,6 +446,9 @@ constexpr std::string_view scan_api_path(std::string_view input, api_path& out) 
         segment.too_large = digits_only && !number.has_value();
         segment.non_ascii = (seen & char_class::non_ascii) != 0;
         segment.has_brace = (seen & char_class::brace) != 0;
+        segment.percent_encoded = (seen & char_class::percent) != 0;
+        if (segment.percent_encoded) // rare: decode only when a '%' is there
+            classify_escaped_segment(segment);
     }
     // The query string and fragment never reach the key, but they must still be one token.
     std::uint8_t query_classes = 0;

@@ -3,7 +3,8 @@
 #define DISCORD_RATELIMIT_DETAIL_HEADER_BLOCK_HPP
 
 /// @file
-/// Field lookup in the text of an HTTP/1.1 header block, as a client library hands it over.
+/// Field lookup in the text of an HTTP/1.1 header block, as a client library hands it over: the
+/// final response's headers, after any interim (1xx) responses the block starts with.
 
 #include <discord_ratelimit/detail/ascii.hpp>
 
@@ -24,15 +25,61 @@ constexpr std::string_view take_header_line(std::string_view& rest) noexcept
     return line;
 }
 
-/// Calls `visit(name, value)` for each "Name: value" line of `block` in order until it returns
-/// true; `value` is trimmed of surrounding spaces and tabs. A status line ("HTTP/1.1 429 ...") as
-/// the first line is skipped, the first empty line ends the block, and lines that are not
+/// Whether `line` is the status line of an interim (1xx) response: "HTTP/" and a version, spaces,
+/// then a three-digit status code from 100 to 199 that ends the line or is followed by whitespace
+/// ("HTTP/1.1 100 Continue", "HTTP/1.1 103 Early Hints", "HTTP/2 100").
+constexpr bool is_interim_status_line(std::string_view line) noexcept
+{
+    if (!line.starts_with("HTTP/"))
+        return false;
+    const std::size_t space = line.find(' ');
+    if (space == std::string_view::npos)
+        return false;
+    std::string_view code = line.substr(space);
+    while (!code.empty() && code.front() == ' ')
+        code.remove_prefix(1);
+    return code.size() >= 3 && code[0] == '1' && is_ascii_digit(code[1]) &&
+           is_ascii_digit(code[2]) && (code.size() == 3 || is_http_whitespace(code[3]));
+}
+
+/// `block` without the interim (1xx) responses it starts with, each a status line, its own header
+/// lines and the empty line after them (and any further empty lines): what is left starts at the
+/// final response. `std::nullopt` when nothing but interim responses is there: the block was cut
+/// before the final response. A block that does not start with an interim status line (the usual
+/// case, with or without a status line) is returned whole.
+constexpr std::optional<std::string_view> skip_interim_responses(std::string_view block) noexcept
+{
+    std::string_view rest = block;
+    while (rest.starts_with("HTTP/")) {
+        std::string_view after = rest;
+        if (!is_interim_status_line(take_header_line(after)))
+            return rest;
+        while (!after.empty() && !take_header_line(after).empty()) {
+            // the interim response's own headers (Early Hints' Link, ...): not the final ones
+        }
+        while (after.starts_with("\r\n") || after.starts_with('\n'))
+            take_header_line(after);
+        if (after.empty())
+            return std::nullopt;
+        rest = after;
+    }
+    return rest;
+}
+
+/// Calls `visit(name, value)` for each "Name: value" line of the final response in `block`, in
+/// order, until it returns true; `value` is trimmed of surrounding spaces and tabs. Leading
+/// interim (1xx) responses are skipped with their headers (`skip_interim_responses`; a block of
+/// interim responses only visits nothing), then the final response's status line ("HTTP/1.1 429
+/// ...") when the block has one; the first empty line after it ends the block. Lines that are not
 /// "Name: value" are not visited: no colon, or whitespace before it (so the name never equals a
 /// header name; this also covers obsolete folded continuation lines).
 template <class Visit>
 constexpr void for_each_header_line(std::string_view block, Visit&& visit) noexcept
 {
-    std::string_view rest = block;
+    const std::optional<std::string_view> final_response = skip_interim_responses(block);
+    if (!final_response)
+        return;
+    std::string_view rest = *final_response;
     if (rest.starts_with("HTTP/"))
         take_header_line(rest);
     while (!rest.empty()) {
