@@ -663,7 +663,10 @@ private:
                                                                 exchange_result r) mutable {
                            if (failure) // a bug or no memory left: let it end io_context::run
                                std::rethrow_exception(failure);
-                           request.last = {r.error, r.error ? 0U : r.response.result_int()};
+                           // One the pool stopped before it had a connection never began.
+                           if (!drl::is_not_sent(r.error) ||
+                               drl::not_sent_cause(r.error) != asio::error::operation_aborted)
+                               request.last = {r.error, r.error ? 0U : r.response.result_int()};
                            std::move(handler)(r.error, std::move(r.response));
                        });
     }
