@@ -26,7 +26,9 @@ public:
     {
         use_self_signed_certificate();
         accept();
-        thread_ = std::thread{[this] { io_.run(); }};
+        thread_ = std::thread{[this] {
+            io_.run();
+        }};
     }
     untrusted_tls_server(const untrusted_tls_server&) = delete;
     untrusted_tls_server& operator=(const untrusted_tls_server&) = delete;
@@ -50,7 +52,7 @@ private:
     void use_self_signed_certificate()
     {
         const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{EVP_EC_gen("P-256"),
-                                                                       &EVP_PKEY_free};
+                                                                      &EVP_PKEY_free};
         const std::unique_ptr<X509, decltype(&X509_free)> cert{X509_new(), &X509_free};
         if (!key || !cert)
             throw std::runtime_error{"cannot make a key and a certificate"};
@@ -77,7 +79,8 @@ private:
             ++connections_;
             auto stream = std::make_shared<tls_stream>(std::move(socket), tls_);
             stream->async_handshake(
-                boost::asio::ssl::stream_base::server, [this, stream](boost::system::error_code hs) {
+                boost::asio::ssl::stream_base::server,
+                [this, stream](boost::system::error_code hs) {
                     if (hs)
                         return; // the client rejected the certificate: the expected end
                     auto buffer = std::make_shared<std::array<char, 1024>>();
