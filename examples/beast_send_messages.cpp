@@ -79,7 +79,8 @@ public:
     }
 
     // One HTTP exchange: an error code, or the response. Network errors are returned, not thrown,
-    // and never retried here: `async_send` decides (it never resends a POST that may have arrived).
+    // and never retried here: `async_send` decides (it never resends a POST that may have arrived,
+    // and resends one whose connection failed: `connect` marks those errors `not_sent`).
     asio::awaitable<result> exchange(beast_request req)
     {
         if (stream_ && peer_closed())
@@ -140,7 +141,7 @@ private:
         asio::ip::tcp::resolver resolver{ex_};
         auto [ec, endpoints] = co_await resolver.async_resolve(url_.host, url_.port, use_tuple);
         if (ec)
-            co_return ec;
+            co_return drl::not_sent(ec);
         buffer_.clear();
         if (url_.tls)
             stream_.emplace(std::in_place_type<tls_stream>, ex_, tls_);
@@ -159,7 +160,8 @@ private:
         }
         if (ec)
             stream_.reset();
-        co_return ec;
+        // Before the request: whatever failed here, nothing of it was written.
+        co_return ec ? drl::not_sent(ec) : ec;
     }
 
     asio::any_io_executor ex_;
@@ -173,7 +175,8 @@ private:
 bool dooms_the_rest(beast::error_code ec)
 {
     return ec == drl::error::unauthorized || ec == drl::error::banned ||
-           ec == drl::error::invalid_request_limit || ec == drl::error::retries_exhausted;
+           ec == drl::error::invalid_request_limit || ec == drl::error::retries_exhausted ||
+           ec == drl::error::certificate_rejected;
 }
 
 asio::awaitable<int> send_messages(api_url url, std::string token, std::string channel,

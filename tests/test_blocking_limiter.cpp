@@ -485,3 +485,41 @@ TEST_CASE("the destructor shuts down and waits for the threads blocked inside",
     for (const auto& r : results)
         CHECK(r.error == drl::error::shut_down);
 }
+
+TEST_CASE("rule: every handler completes once: a second thread acquiring a ticket another thread "
+          "waits for fails at once with already_waiting",
+          "[blocking_limiter]")
+{
+    fresh_clock();
+    limiter_type limiter;
+    std::atomic<drl::ticket_id> published{0};
+    result_type first, second;
+    worker_pool pool{limiter};
+    pool.spawn([&] {
+        const auto r = limiter.acquire(send_message());
+        if (!r.granted())
+            return;
+        const auto c = limiter.complete(r.ticket, 429, user_429_headers("2"), "{}");
+        if (c.status != completion_status::retry)
+            return;
+        published = r.ticket;
+        first = limiter.acquire(r.ticket);
+    });
+    REQUIRE(eventually([&] { return limiter.waiting_threads() == 1; }));
+    const drl::ticket_id ticket = published.load();
+    REQUIRE(ticket != 0);
+
+    pool.spawn([&] { second = limiter.acquire(ticket); });
+    CHECK(pool.finish(1)); // at once: it does not block beside the first
+    clock_type::advance(2s);
+    limiter.notify_time_changed();
+    REQUIRE(pool.finish(2));
+    pool.join();
+    CHECK(second.status == acquire_status::failed);
+    CHECK(second.error == drl::error::already_waiting);
+    CHECK(second.ticket == ticket);
+    REQUIRE(first.granted()); // the first one is not affected
+    CHECK(first.ticket == ticket);
+    limiter.complete(first.ticket, 200, bucket_headers(5, 4, "5"), "{}");
+    CHECK(limiter.stats().live_tickets == 0);
+}

@@ -36,7 +36,6 @@ using limiter_type = drl::basic_rate_limiter<vclock>;
 using test_support::bucket_headers;
 using test_support::headers_type;
 
-
 const auto send_message = [] {
     return drl::make_route("POST", "/channels/100/messages");
 };
@@ -343,4 +342,126 @@ TEST_CASE("many threads acquire and complete at once", "[asio][threads]")
         t.join();
     CHECK(done == 200);
     CHECK(limiter.stats().succeeded == 200);
+}
+
+namespace {
+
+/// A limiter whose first request on GET /guilds/1 was granted and answered 500: the permit waits
+/// for its retry, 0 to 10 s of backoff away (never 0 for the seeded jitter).
+struct retrying_permit {
+    retrying_permit()
+        : limiter{ctx.get_executor(), config()}
+    {
+        outcome first;
+        limiter.async_acquire(drl::make_route("GET", "/guilds/1"), record(first));
+        ctx.poll();
+        ctx.restart();
+        REQUIRE_FALSE(first.ec);
+        p = first.p;
+        const auto c = limiter.complete(p, 500, headers_type{}, "");
+        REQUIRE(c.status == drl::completion_status::retry);
+        REQUIRE(*c.retry_at > vclock::now());
+    }
+
+    static drl::engine_config<vclock> config()
+    {
+        drl::engine_config<vclock> c;
+        c.retry.initial_backoff = 10s;
+        return c;
+    }
+
+    /// Nothing of any request is left: no ticket in the engine, no entry in the limiter's tables.
+    void require_empty()
+    {
+        CHECK(limiter.stats().live_tickets == 0);
+        CHECK(limiter.tracked_tickets() == 0);
+    }
+
+    fresh_clock clock;
+    asio::io_context ctx;
+    limiter_type limiter;
+    drl::permit p;
+};
+
+} // namespace
+
+TEST_CASE("rule: every handler completes once: a second async_acquire for one permit completes "
+          "with already_waiting, the first still completes",
+          "[asio]")
+{
+    retrying_permit f;
+    outcome first;
+    outcome second;
+    SECTION("while the first waits")
+    {
+        f.limiter.async_acquire(f.p, record(first));
+        f.limiter.async_acquire(f.p, record(second));
+    }
+    SECTION("after the first was granted at once")
+    {
+        drl::run_virtual<vclock>(f.ctx); // past the backoff: the retry is granted to nobody yet
+        f.ctx.restart();
+        f.limiter.async_acquire(f.p, record(first));
+        f.limiter.async_acquire(f.p, record(second));
+    }
+    drl::run_virtual<vclock>(f.ctx);
+    REQUIRE(second.done);
+    CHECK(second.ec == drl::error::already_waiting);
+    REQUIRE(first.done);
+    CHECK_FALSE(first.ec);
+    CHECK(first.p == f.p);
+    CHECK(f.limiter.stats().granted == 2); // the first grant and the retry's, not a third
+    f.limiter.complete(first.p, 200, bucket_headers(5, 4, "1"), "{}");
+    f.require_empty();
+}
+
+TEST_CASE("rule: every handler completes once: a retry the caller abandons leaves no entry behind",
+          "[asio]")
+{
+    retrying_permit f;
+    SECTION("its acquisition is cancelled while it waits")
+    {
+        asio::cancellation_signal signal;
+        outcome again;
+        f.limiter.async_acquire(f.p, asio::bind_cancellation_slot(signal.slot(), record(again)));
+        f.ctx.poll();
+        f.ctx.restart();
+        signal.emit(asio::cancellation_type::terminal);
+        f.ctx.poll();
+        CHECK(again.ec == asio::error::operation_aborted);
+    }
+    SECTION("its deferred acquisition is destroyed without being started")
+    {
+        {
+            auto op = f.limiter.async_acquire(f.p, asio::deferred);
+            (void)op;
+        }
+        drl::run_virtual<vclock>(f.ctx);
+    }
+    SECTION("its acquisition in a coroutine is never awaited")
+    {
+        {
+            auto never_awaited = f.limiter.async_acquire(f.p, asio::use_awaitable);
+            (void)never_awaited;
+        }
+        drl::run_virtual<vclock>(f.ctx);
+    }
+    SECTION("it is cancelled after the engine failed it while nobody asked")
+    {
+        // A Cloudflare ban on another route fails every waiting ticket, the sleeping retry too.
+        outcome other;
+        f.limiter.async_acquire(drl::make_route("GET", "/guilds/2"), record(other));
+        f.ctx.poll();
+        f.ctx.restart();
+        REQUIRE_FALSE(other.ec);
+        f.limiter.complete(other.p, 429, headers_type{}, "<html>You are being blocked</html>");
+        f.ctx.poll();
+        f.ctx.restart();
+        CHECK_FALSE(f.limiter.cancel(f.p)); // ended now, as the caller asked
+    }
+    SECTION("it is cancelled before its acquisition is started")
+    {
+        CHECK_FALSE(f.limiter.cancel(f.p));
+    }
+    f.require_empty();
 }

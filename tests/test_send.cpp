@@ -11,6 +11,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#ifdef DISCORD_RATELIMIT_TESTS_HAVE_OPENSSL
+#include <boost/asio/ssl/error.hpp>
+
+#include <openssl/err.h>
+#include <openssl/sslerr.h>
+#endif
+
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -65,6 +72,71 @@ struct simulated_send {
         });
     }
 };
+
+/// A send function that reaches no server: its attempts end with the scripted errors, in order,
+/// posted to the context; once they are used up, each attempt is answered 200. Counts the attempts.
+struct scripted_errors {
+    asio::io_context* ctx;
+    std::shared_ptr<std::deque<boost::system::error_code>> errors;
+    std::shared_ptr<int> attempts;
+
+    template <class Handler>
+    void operator()(Handler&& handler)
+    {
+        ++*attempts;
+        boost::system::error_code ec;
+        if (!errors->empty()) {
+            ec = errors->front();
+            errors->pop_front();
+        }
+        drl::http_response res;
+        if (!ec)
+            res = drl::http_response{200, {via}, "{}"};
+        asio::post(*ctx, [h = std::forward<Handler>(handler), ec, res = std::move(res)]() mutable {
+            std::move(h)(ec, std::move(res));
+        });
+    }
+};
+
+/// The outcome of one `async_send` through `scripted_errors` that fail the first attempts.
+struct scripted_outcome {
+    boost::system::error_code ec;
+    int attempts = 0;
+    drl::engine_stats stats;
+};
+
+scripted_outcome send_failing(const drl::route& r, std::vector<boost::system::error_code> errors)
+{
+    vclock::reset();
+    asio::io_context ctx;
+    limiter_type limiter{ctx.get_executor()};
+    auto script =
+        std::make_shared<std::deque<boost::system::error_code>>(errors.begin(), errors.end());
+    auto attempts = std::make_shared<int>(0);
+    scripted_outcome out;
+    bool done = false;
+    drl::async_send(limiter, r, scripted_errors{&ctx, script, attempts},
+                    [&](boost::system::error_code e, drl::http_response) {
+                        done = true;
+                        out.ec = e;
+                    });
+    drl::run_virtual<vclock>(ctx);
+    REQUIRE(done);
+    out.attempts = *attempts;
+    out.stats = limiter.stats();
+    vclock::reset();
+    return out;
+}
+
+#ifdef DISCORD_RATELIMIT_TESTS_HAVE_OPENSSL
+/// What Boost.Asio reports when OpenSSL's handshake rejects the server's certificate: the code of
+/// `ERR_get_error()` in the `asio.ssl` category.
+boost::system::error_code certificate_verify_failed()
+{
+    return {static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, SSL_R_CERTIFICATE_VERIFY_FAILED)),
+            asio::error::get_ssl_category()};
+}
+#endif
 
 struct fixture {
     fixture() { vclock::reset(); }
@@ -260,7 +332,8 @@ TEST_CASE("cancelling async_send while it waits for a permit ends it with operat
     CHECK(f.attempts->size() == 1);
 }
 
-TEST_CASE("transport_error_of: deadlines are timeouts, refusals never sent, the rest may have",
+TEST_CASE("rule: nothing was sent only when nothing was sent: transport_error_of says "
+          "connect_failed only when no byte can have been written",
           "[send]")
 {
     namespace errc = boost::system::errc;
@@ -274,6 +347,24 @@ TEST_CASE("transport_error_of: deadlines are timeouts, refusals never sent, the 
     CHECK(drl::transport_error_of(asio::error::host_not_found) == transport_error::connect_failed);
     CHECK(drl::transport_error_of(asio::error::connection_reset) == transport_error::network);
     CHECK(drl::transport_error_of(asio::error::eof) == transport_error::network);
+    // Linux reports these on an established connection too, after the request was written.
+    CHECK(drl::transport_error_of(asio::error::host_unreachable) == transport_error::network);
+    CHECK(drl::transport_error_of(asio::error::network_unreachable) == transport_error::network);
+    CHECK(drl::transport_error_of(errc::make_error_code(errc::host_unreachable)) ==
+          transport_error::network);
+    // The send function knows better: what it marks not sent was not.
+    CHECK(drl::transport_error_of(drl::not_sent(asio::error::host_unreachable)) ==
+          transport_error::connect_failed);
+    CHECK(drl::transport_error_of(drl::not_sent(boost::beast::error::timeout)) ==
+          transport_error::connect_failed);
+    CHECK(drl::transport_error_of(drl::not_sent(asio::error::eof)) ==
+          transport_error::connect_failed);
+#ifdef DISCORD_RATELIMIT_TESTS_HAVE_OPENSSL
+    // A certificate is rejected in the handshake, before the request; other TLS errors may come
+    // after it was written.
+    CHECK(drl::transport_error_of(certificate_verify_failed()) == transport_error::connect_failed);
+    CHECK(drl::transport_error_of(asio::ssl::error::stream_truncated) == transport_error::network);
+#endif
 }
 
 TEST_CASE("async_send that gives up after transport errors returns the last response received",
@@ -288,3 +379,99 @@ TEST_CASE("async_send that gives up after transport errors returns the last resp
     CHECK(f.ec == drl::error::retries_exhausted);
     CHECK(f.res.status == 500);
 }
+
+TEST_CASE("rule: nothing was sent only when nothing was sent: a POST whose host became "
+          "unreachable after it was written is not resent",
+          "[send]")
+{
+    for (const boost::system::error_code unreachable :
+         {asio::error::host_unreachable, asio::error::network_unreachable}) {
+        CAPTURE(unreachable.message());
+        const auto out =
+            send_failing(drl::make_route("POST", "/channels/1/messages"), {unreachable});
+        CHECK(out.ec == drl::error::not_resent);
+        CHECK(out.attempts == 1);
+    }
+}
+
+TEST_CASE("rule: nothing was sent only when nothing was sent: a POST whose attempt said "
+          "not_sent is sent again",
+          "[send]")
+{
+    const auto post = drl::make_route("POST", "/channels/1/messages");
+    for (const boost::system::error_code cause :
+         {asio::error::host_unreachable, asio::error::timed_out, asio::error::connection_reset}) {
+        CAPTURE(cause.message());
+        const auto out = send_failing(post, {drl::not_sent(cause)});
+        CHECK_FALSE(out.ec);
+        CHECK(out.attempts == 2);
+    }
+}
+
+TEST_CASE("rule: nothing was sent only when nothing was sent: an attempt aborted before it wrote "
+          "anything ends the request unsent, its permit given back",
+          "[send]")
+{
+    const auto out = send_failing(drl::make_route("POST", "/channels/1/messages"),
+                                  {drl::not_sent(asio::error::operation_aborted)});
+    CHECK(out.ec == asio::error::operation_aborted);
+    CHECK(out.attempts == 1);
+    CHECK(out.stats.cancelled == 1);
+    CHECK(out.stats.live_tickets == 0);
+}
+
+TEST_CASE("rule: nothing was sent only when nothing was sent: not_sent keeps its cause", "[send]")
+{
+    namespace errc = boost::system::errc;
+    const auto marked = drl::not_sent(asio::error::connection_refused);
+    CHECK(marked);
+    CHECK(drl::is_not_sent(marked));
+    CHECK_FALSE(drl::is_not_sent(asio::error::connection_refused));
+    CHECK(drl::not_sent_cause(marked) == asio::error::connection_refused);
+    CHECK(drl::not_sent_cause(asio::error::eof) == asio::error::eof);
+    CHECK(marked == errc::connection_refused); // the cause's conditions still hold
+    CHECK(marked.message() ==
+          "not sent: " + boost::system::error_code{asio::error::connection_refused}.message());
+    CHECK(drl::not_sent(marked) == marked);
+    CHECK(drl::not_sent(boost::beast::error::timeout).category() ==
+          drl::not_sent(boost::beast::error::timeout).category()); // one category per cause's
+}
+
+#ifdef DISCORD_RATELIMIT_TESTS_HAVE_OPENSSL
+
+TEST_CASE("rule: nothing was sent only when nothing was sent: a certificate that fails "
+          "verification fails at once with certificate_rejected, for GET and POST",
+          "[send]")
+{
+    for (const char* method : {"GET", "POST"}) {
+        for (const bool marked : {false, true}) {
+            CAPTURE(method, marked);
+            const auto rejected = certificate_verify_failed();
+            const auto out = send_failing(drl::make_route(method, "/channels/1/messages"),
+                                          {marked ? drl::not_sent(rejected) : rejected});
+            CHECK(out.ec == drl::error::certificate_rejected);
+            CHECK(out.attempts == 1);
+            CHECK(out.stats.retries == 0);
+            CHECK(out.stats.live_tickets == 0);
+        }
+    }
+}
+
+TEST_CASE("rule: nothing was sent only when nothing was sent: is_certificate_rejection knows "
+          "OpenSSL's verify failure from other TLS errors",
+          "[send]")
+{
+    CHECK(drl::is_certificate_rejection(certificate_verify_failed()));
+    CHECK(drl::is_certificate_rejection(drl::not_sent(certificate_verify_failed())));
+    const boost::system::error_code wrong_version{
+        static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, SSL_R_WRONG_VERSION_NUMBER)),
+        asio::error::get_ssl_category()};
+    CHECK_FALSE(drl::is_certificate_rejection(wrong_version));
+    CHECK_FALSE(drl::is_certificate_rejection(asio::ssl::error::stream_truncated));
+    // The same value in another category is not OpenSSL's.
+    CHECK_FALSE(drl::is_certificate_rejection(boost::system::error_code{
+        certificate_verify_failed().value(), boost::system::system_category()}));
+    CHECK_FALSE(drl::is_certificate_rejection({}));
+}
+
+#endif

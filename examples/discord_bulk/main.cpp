@@ -6,11 +6,10 @@
 //
 //     discord-bulk [--token TOKEN] [--connections N] API_BASE <requests.txt
 //
-// Every request is submitted at once: one discord_ratelimit::rate_limiter decides which goes when
-// and, through each completion, which to send again.
+// Every request is submitted at once, each through discord_ratelimit::async_send: one rate_limiter
+// decides which goes when and which to send again.
 
-#include <discord_ratelimit/asio/send.hpp>
-#include <discord_ratelimit/beast_headers.hpp>
+#include <discord_ratelimit/asio/beast_send.hpp>
 #include <discord_ratelimit/detail/json_scanner.hpp>
 #include <discord_ratelimit/route.hpp>
 
@@ -342,12 +341,13 @@ std::vector<request_line> read_requests(std::istream& in, const api_endpoint& ap
 
 // ---- Connections --------------------------------------------------------------------------------
 
-/// An attempt's transport error, or its response.
+/// An attempt's transport error, or its response. An attempt that wrote no byte of its request
+/// (the connection could not be opened, or the pool stopped before it got one) says so with
+/// `drl::not_sent`: the library may send it again, even a POST. (A failed write may have sent
+/// part of it: Asio's TLS stream reports 0 bytes written after any error.)
 struct exchange_result {
     boost::system::error_code error;
     response_message response;
-    /// The pool stopped before the request got a connection: nothing was written.
-    bool never_sent = false;
 };
 
 /// Writes `request` and reads its response, within `io_timeout`.
@@ -384,7 +384,8 @@ public:
             (std::chrono::steady_clock::now() - idle_since_ > max_idle || peer_closed()))
             close();
         if (!is_open())
-            result.error = co_await open();
+            if (const auto failed = co_await open())
+                result.error = drl::not_sent(failed); // before the request: nothing written
         if (!result.error) {
             if (auto* tls = std::get_if<tls_stream>(&stream_))
                 result = co_await round_trip(*tls, buffer_, request);
@@ -504,7 +505,7 @@ public:
     asio::awaitable<exchange_result> exchange(request_message request);
 
     /// Hands out no connection any more: the requests waiting for one end unsent
-    /// (`exchange_result::never_sent`), and so do later ones. Requests on the wire finish.
+    /// (`not_sent(operation_aborted)`), and so do later ones. Requests on the wire finish.
     void stop()
     {
         stopped_ = true;
@@ -579,7 +580,7 @@ asio::awaitable<exchange_result> connection_pool::exchange(request_message reque
     if (!result.error && stopped_)
         result.error = asio::error::operation_aborted;
     if (result.error) {
-        result.never_sent = true;
+        result.error = drl::not_sent(result.error);
         co_return result;
     }
     result = co_await taken->exchange(request);
@@ -615,22 +616,12 @@ std::string failure_reason(std::string reason, const attempt& last)
     return reason;
 }
 
-/// Submits every request at once and counts how they end. Each request's permit goes from the
-/// limiter to one attempt on a pooled connection and back to the limiter, which says done, retry
-/// or failed. The first SIGINT or SIGTERM stops both (requests waiting for a permit or for a
-/// connection fail unsent, those on the wire finish); a second one aborts those too.
+/// Submits every request at once, each through `drl::async_send`, and counts how they end: the
+/// limiter lets each attempt go, an attempt runs on a pooled connection, and the limiter decides
+/// from its outcome whether the request is done, sent again or failed. The first SIGINT or SIGTERM
+/// stops both (requests waiting for a permit or for a connection fail unsent, those on the wire
+/// finish); a second one aborts those too.
 class bulk_sender {
-    /// The handler of an acquisition, first or retry: sends the request once granted. (Defined
-    /// first: `start` uses it, and clang wants a deduced return type known before its use.)
-    auto on_granted(request_line& request)
-    {
-        return [this, &request](const boost::system::error_code& ec, drl::permit p) {
-            if (ec) // shut down, banned, deadline...: the request ends unsent
-                return failed(request, failure_reason(ec.message(), request.last));
-            send_attempt(request, p);
-        };
-    }
-
 public:
     bulk_sender(drl::rate_limiter& limiter, connection_pool& pool)
         : limiter_{limiter}
@@ -648,47 +639,49 @@ public:
             return all_ended();
         wait_for_signal();
         for (auto& request : requests)
-            limiter_.async_acquire(request.route, on_granted(request));
+            drl::async_send<response_message>(
+                limiter_, request.route,
+                [this, &request](auto handler) { send_attempt(request, std::move(handler)); },
+                [this, &request](const boost::system::error_code& ec, response_message res) {
+                    request_ended(request, ec, res);
+                });
     }
 
     const summary& result() const noexcept { return summary_; }
     bool interrupted() const noexcept { return interrupted_; }
 
 private:
-    /// One attempt, once the limiter lets the request go.
-    void send_attempt(request_line& request, drl::permit p)
+    /// One attempt, once the limiter lets the request go: `handler` gets its outcome.
+    template <class Handler>
+    void send_attempt(request_line& request, Handler handler)
     {
         // The library sends again after a 429 only when it retries it.
         if (request.last.status == 429)
             ++summary_.retried_429;
         asio::co_spawn(pool_.get_executor(), pool_.exchange(request.message),
-                       [this, &request, p](std::exception_ptr failure, exchange_result r) {
+                       [&request, handler = std::move(handler)](std::exception_ptr failure,
+                                                                exchange_result r) mutable {
                            if (failure) // a bug or no memory left: let it end io_context::run
                                std::rethrow_exception(failure);
-                           attempt_ended(request, p, std::move(r));
+                           // One the pool stopped before it had a connection never began.
+                           if (!drl::is_not_sent(r.error) ||
+                               drl::not_sent_cause(r.error) != asio::error::operation_aborted)
+                               request.last = {r.error, r.error ? 0U : r.response.result_int()};
+                           std::move(handler)(r.error, std::move(r.response));
                        });
     }
 
-    /// Reports the attempt to the limiter and does what it says.
-    void attempt_ended(request_line& request, drl::permit p, exchange_result r)
+    /// How `async_send` ended the request.
+    void request_ended(const request_line& request, const boost::system::error_code& ec,
+                       const response_message& res)
     {
-        if (r.never_sent) { // interrupted while waiting for a connection: give the permit back
-            limiter_.cancel(p);
+        if (ec == asio::error::operation_aborted) // interrupted while waiting for a connection
             return failed(request, failure_reason("interrupted before it was sent", request.last));
-        }
-        request.last = {r.error, r.error ? 0U : r.response.result_int()};
-        const auto c = r.error ? limiter_.complete(p, drl::transport_error_of(r.error))
-                               : limiter_.complete(p, static_cast<int>(r.response.result_int()),
-                                                   r.response, r.response.body());
-        switch (c.status) {
-        case drl::completion_status::done:
-            if (http::to_status_class(r.response.result()) == http::status_class::successful)
-                return succeeded();
+        if (ec) // shut down, banned, not resent, retries exhausted, 4xx...
+            return failed(request, failure_reason(ec.message(), request.last));
+        if (http::to_status_class(res.result()) != http::status_class::successful)
             return failed(request, failure_reason("not a 2xx response", request.last));
-        case drl::completion_status::failed:
-            return failed(request, failure_reason(c.error.message(), request.last));
-        case drl::completion_status::retry: return limiter_.async_acquire(p, on_granted(request));
-        }
+        succeeded();
     }
 
     void succeeded()

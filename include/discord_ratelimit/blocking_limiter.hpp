@@ -126,7 +126,9 @@ public:
     }
 
     /// After `complete` said `retry`: blocks until the same ticket is granted again (send it again)
-    /// or fails. A ticket that was granted and not completed is returned granted at once.
+    /// or fails. A ticket that was granted and not completed is returned granted at once. While
+    /// another thread blocks on the same ticket, fails at once with `error::already_waiting` and
+    /// leaves that thread's wait alone.
     acquire_result_type acquire(ticket_id ticket, std::stop_token stop = {})
     {
         waiter w;
@@ -135,6 +137,9 @@ public:
             return abandon(ticket, error::shut_down);
         if (w.cancelled)
             return abandon(ticket, std::errc::operation_canceled);
+        if (std::any_of(blocked_.begin(), blocked_.end(),
+                        [&](const waiter* other) { return other->ticket == ticket; }))
+            return failure(ticket, error::already_waiting); // both would be granted, and send
         return block(call.lock, w, engine_.acquire(ticket, Clock::now()));
     }
 

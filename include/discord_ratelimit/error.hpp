@@ -29,6 +29,10 @@ enum class error {
     invalid_route,  ///< the string is not a Discord API path
     unknown_permit, ///< a permit or ticket that this engine does not hold (already ended?)
     shut_down,      ///< the limiter was shut down or destroyed before the request could go
+    /// the server's TLS certificate failed verification: nothing was sent, and no retry can pass
+    certificate_rejected,
+    /// a second acquisition for a permit that one acquisition already waits for (or was granted)
+    already_waiting,
 };
 
 namespace detail {
@@ -59,6 +63,13 @@ public:
         case error::invalid_route: return "not a Discord API path";
         case error::unknown_permit: return "unknown permit or ticket";
         case error::shut_down: return "the rate limiter was shut down";
+        case error::certificate_rejected:
+            return "the server's TLS certificate failed verification; nothing was sent and it is "
+                   "not "
+                   "retried (check the host name and the trusted certificate authorities)";
+        case error::already_waiting:
+            return "this permit already has an acquisition waiting for it or granted: acquire a "
+                   "permit again once per retry";
         }
         return "unknown discord_ratelimit error";
     }

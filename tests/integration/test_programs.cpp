@@ -8,6 +8,9 @@
 #include "fake_discord_server.hpp"
 #include "http_client.hpp"
 #include "integration/run_program.hpp"
+#ifdef DISCORD_RATELIMIT_INTEGRATION_HAVE_OPENSSL
+#include "integration/untrusted_tls_server.hpp"
+#endif
 
 #include "catch.hpp"
 
@@ -319,6 +322,36 @@ TEST_CASE("discord-bulk: an unreachable server fails every request with a reason
     CHECK(r.err.find("line 1") != std::string::npos);
     CHECK(r.err.find("line 2") != std::string::npos);
 }
+
+#ifdef DISCORD_RATELIMIT_INTEGRATION_HAVE_OPENSSL
+
+TEST_CASE("rule: nothing was sent only when nothing was sent: discord-bulk fails a GET and a POST "
+          "at once when the server's certificate fails verification",
+          "[programs][bulk]")
+{
+    integration::untrusted_tls_server server;
+    integration::program_run run;
+    run.args = {DISCORD_RATELIMIT_PROGRAM_DISCORD_BULK,
+                "https://127.0.0.1:" + std::to_string(server.port()) + "/api"};
+    run.env = {"DISCORD_TOKEN=x"};
+    run.input = "GET /channels/1/messages\nPOST /channels/2/messages {\"content\":\"x\"}\n";
+    const auto r = integration::run_program(run);
+    INFO("stdout: " << r.out);
+    INFO("stderr: " << r.err);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 1);
+    CHECK(json_number(integration::last_line(r.out), "failed") == 2);
+    const std::string reason = "certificate failed verification";
+    const auto first = r.err.find(reason);
+    REQUIRE(first != std::string::npos);
+    CHECK(r.err.find(reason, first + 1) != std::string::npos); // both requests
+    CHECK(r.err.find("line 1") != std::string::npos);
+    CHECK(r.err.find("line 2") != std::string::npos);
+    CHECK(server.connections() == 2); // one handshake each: neither was tried again
+    CHECK(server.requests() == 0);
+}
+
+#endif
 
 #endif
 

@@ -23,6 +23,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -106,23 +107,24 @@ public:
     }
 
     /// Waits until a permit whose completion said `retry` may be sent again (same completion
-    /// signature and cancellation as above; a cancelled retry ends the request).
+    /// signature and cancellation as above; a cancelled retry ends the request). Once per retry:
+    /// a second acquisition of the same retry, while the first waits or after it was granted,
+    /// completes with `error::already_waiting` (the first is not affected).
+    ///
+    /// A retry must end: acquire it, or `cancel` it. An acquisition that is never started (a
+    /// `deferred` operation or an awaitable destroyed unused) gives the retry up as `cancel` does.
     template <class CompletionToken>
     auto async_acquire(const permit& retrying, CompletionToken&& token)
     {
         return boost::asio::async_initiate<CompletionToken, acquire_signature>(
-            [](auto handler, std::shared_ptr<state> s, ticket_id ticket) {
+            [](auto handler, retry_claim claim) {
+                const ticket_id ticket = claim.ticket();
+                const std::shared_ptr<state> s = std::move(claim).start();
                 s->start(std::move(handler), [&](engine_type& e, time_point now) {
-                    // A retry the engine failed before anyone asked for it: report that failure.
-                    if (const auto it = s->unclaimed.find(ticket); it != s->unclaimed.end()) {
-                        const auto r = it->second;
-                        s->unclaimed.erase(it);
-                        return r;
-                    }
-                    return e.acquire(ticket, now);
+                    return s->claim_retry(e, ticket, now);
                 });
             },
-            token, state_, retrying.ticket);
+            token, retry_claim{state_, retrying.ticket});
     }
 
     /// Reports the response to a permit's request: done, retry (acquire the same permit again),
@@ -132,23 +134,22 @@ public:
                                std::string_view body)
     {
         return state_->update([&](engine_type& e, time_point now) {
-            return e.complete(p.ticket, status, headers, body, now);
+            return state_->completed(p.ticket, e.complete(p.ticket, status, headers, body, now));
         });
     }
 
     /// Reports that a permit's request failed in transport.
     completion<Clock> complete(const permit& p, transport_error failure)
     {
-        return state_->update(
-            [&](engine_type& e, time_point now) { return e.complete(p.ticket, failure, now); });
+        return state_->update([&](engine_type& e, time_point now) {
+            return state_->completed(p.ticket, e.complete(p.ticket, failure, now));
+        });
     }
 
-    /// Gives back a permit whose request was never sent.
-    std::error_code cancel(const permit& p)
-    {
-        return state_->update(
-            [&](engine_type& e, time_point now) { return e.cancel(p.ticket, now); });
-    }
+    /// Gives back a permit whose request was never sent, or a retry that will not be acquired (even
+    /// one the engine failed meanwhile). An acquisition waiting for it completes with
+    /// `operation_aborted`. Returns `error::unknown_permit` for a permit already ended.
+    std::error_code cancel(const permit& p) { return state_->cancel_permit(p.ticket); }
 
     /// Completes every pending acquisition with `error::shut_down`; later ones fail at once.
     void shutdown() { state_->shutdown(); }
@@ -157,6 +158,15 @@ public:
     engine_stats stats()
     {
         return state_->update([](engine_type& e, time_point now) { return e.stats(now); });
+    }
+
+    /// How many tickets the limiter itself keeps an entry for: acquisitions waiting for a grant,
+    /// and retries whose acquisition has not started. Zero once every request has ended, as the
+    /// engine's `stats().live_tickets`: a check for leaks.
+    std::size_t tracked_tickets()
+    {
+        const std::lock_guard lock{state_->mutex};
+        return state_->waiters.size() + state_->retries.size();
     }
 
 private:
@@ -252,6 +262,83 @@ private:
             return result;
         }
 
+        /// Under the mutex: `c` is the engine's answer to `complete(ticket)`. A retry is recorded
+        /// until its acquisition starts (`claim_retry`) or it is cancelled; after `shutdown`, when
+        /// its acquisition can only fail, it ends at once.
+        completion<Clock> completed(ticket_id ticket, completion<Clock> c)
+        {
+            if (c.status == completion_status::retry) {
+                if (shut)
+                    eng.cancel(ticket, Clock::now());
+                else
+                    retries.try_emplace(ticket);
+            }
+            return c;
+        }
+
+        /// Under the mutex: what an acquisition of the retry `ticket` gets. Only the first one
+        /// since `complete` said retry asks the engine; any other gets `already_waiting`.
+        acquire_result<Clock> claim_retry(engine_type& e, ticket_id ticket, time_point now)
+        {
+            if (waiters.contains(ticket))
+                return refusal(ticket, error::already_waiting);
+            const auto it = retries.find(ticket);
+            if (it == retries.end()) {
+                // Acquired before (granted, or ended), or never a retry: only the engine knows.
+                const auto r = e.acquire(ticket, now);
+                return r.status == acquire_status::failed ? r
+                                                          : refusal(ticket, error::already_waiting);
+            }
+            // A retry the engine failed before anyone asked for it: report that failure.
+            const auto failed = std::move(it->second);
+            retries.erase(it);
+            return failed ? *failed : e.acquire(ticket, now);
+        }
+
+        /// A retry whose acquisition was never started: ends it, unless an acquisition did start.
+        void abandon_retry(ticket_id ticket)
+        {
+            std::vector<delivery> out;
+            {
+                std::lock_guard lock{mutex};
+                const auto it = retries.find(ticket);
+                if (it == retries.end())
+                    return;
+                const bool ended = it->second.has_value(); // failed: the engine released it
+                retries.erase(it);
+                if (!ended)
+                    eng.cancel(ticket, Clock::now());
+                collect(out);
+            }
+            deliver(out);
+        }
+
+        /// `basic_rate_limiter::cancel`: ends the ticket wherever it is, and completes an
+        /// acquisition that waits for it.
+        std::error_code cancel_permit(ticket_id ticket)
+        {
+            std::vector<delivery> out;
+            std::error_code result;
+            {
+                std::lock_guard lock{mutex};
+                if (const auto it = waiters.find(ticket); it != waiters.end()) {
+                    out.push_back({std::move(it->second), boost::asio::error::operation_aborted,
+                                   permit{ticket}});
+                    waiters.erase(it);
+                }
+                const auto retry = retries.find(ticket);
+                const bool ended = retry != retries.end() && retry->second.has_value();
+                if (retry != retries.end())
+                    retries.erase(retry);
+                if (!ended) // a failed retry was released by the engine when it failed
+                    result = eng.cancel(ticket, Clock::now());
+                collect(out);
+            }
+            deliver(out);
+            return result;
+        }
+
+        /// Cancels a waiting acquisition (its cancellation slot).
         void cancel(ticket_id ticket)
         {
             std::vector<delivery> out;
@@ -284,6 +371,10 @@ private:
                         {std::move(w), make_error_code(error::shut_down), permit{ticket}});
                 }
                 waiters.clear();
+                for (const auto& [ticket, failed] : retries)
+                    if (!failed)
+                        eng.cancel(ticket, now);
+                retries.clear();
                 timer.cancel();
                 armed.reset();
             }
@@ -301,8 +392,9 @@ private:
                     // shut-down waiters left the engine with their waiter). A grant stays in the
                     // engine, which returns it to `acquire(ticket)`; a failure (the ticket is
                     // released now) is kept for it.
-                    if (!r.granted())
-                        unclaimed.emplace(ticket, r);
+                    if (const auto retry = retries.find(ticket);
+                        retry != retries.end() && !r.granted())
+                        retry->second = r;
                     return;
                 }
                 out.push_back({std::move(it->second), result_code(r), permit{ticket}});
@@ -342,6 +434,15 @@ private:
             deliver(out);
         }
 
+        static acquire_result<Clock> refusal(ticket_id ticket, error why)
+        {
+            acquire_result<Clock> r;
+            r.status = acquire_status::failed;
+            r.ticket = ticket;
+            r.error = make_error_code(why);
+            return r;
+        }
+
         static boost::system::error_code result_code(const acquire_result<Clock>& r)
         {
             return r.granted() ? boost::system::error_code{} : boost::system::error_code{r.error};
@@ -361,8 +462,43 @@ private:
         timer_type timer;
         std::optional<time_point> armed;
         std::unordered_map<ticket_id, std::unique_ptr<waiter>> waiters;
-        std::unordered_map<ticket_id, acquire_result<Clock>> unclaimed;
+        /// Retries (`complete` said retry) whose `async_acquire(permit)` has not started, with the
+        /// engine's failure of one that failed meanwhile. Entered by `completed`; left by
+        /// `claim_retry`, `abandon_retry`, `cancel_permit` or `shutdown`.
+        std::unordered_map<ticket_id, std::optional<acquire_result<Clock>>> retries;
         bool shut = false;
+    };
+
+    /// The argument of a retry's acquisition until it starts: an operation destroyed unstarted (a
+    /// `deferred` one dropped, an awaitable never awaited) gives the retry up, so that neither the
+    /// engine nor the limiter keeps it.
+    class retry_claim {
+    public:
+        retry_claim(std::shared_ptr<state> s, ticket_id t) noexcept
+            : state_{std::move(s)}
+            , ticket_{t}
+        {
+        }
+        retry_claim(retry_claim&& other) noexcept
+            : state_{std::move(other.state_)}
+            , ticket_{other.ticket_}
+        {
+        }
+        retry_claim& operator=(retry_claim&&) = delete;
+        ~retry_claim()
+        {
+            if (state_)
+                state_->abandon_retry(ticket_);
+        }
+
+        ticket_id ticket() const noexcept { return ticket_; }
+
+        /// The acquisition starts: the claim is used.
+        std::shared_ptr<state> start() && noexcept { return std::move(state_); }
+
+    private:
+        std::shared_ptr<state> state_;
+        ticket_id ticket_;
     };
 
     /// Installed in a waiting acquisition's cancellation slot.

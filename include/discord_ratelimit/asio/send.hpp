@@ -8,6 +8,7 @@
 /// becomes rate-limited with it.
 
 #include <discord_ratelimit/asio/rate_limiter.hpp>
+#include <discord_ratelimit/asio/send_error.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_type.hpp>
@@ -43,18 +44,29 @@ struct response_traits<http_response> {
     static std::string_view body(const http_response& r) noexcept { return r.body; }
 };
 
-/// How a send function's error maps to the engine's transport errors: `timed_out` (and Beast's
-/// `beast::error::timeout`, which a `tcp_stream` deadline gives) is a timeout; refused connections
-/// and failed name lookups never sent anything; anything else may have.
+/// How a send function's error maps to the engine's transport errors. Only a send function knows
+/// whether its request was written; from the error code alone:
+/// - `not_sent(cause)` (see `send_error.hpp`): nothing was sent, `connect_failed`;
+/// - a server certificate that failed verification (`is_certificate_rejection`): it fails in the
+///   TLS handshake, before the request, `connect_failed` (`async_send` does not retry it at all);
+/// - `connection_refused`, `host_not_found`, `host_not_found_try_again`: only a connect or a name
+///   lookup fails so, `connect_failed`;
+/// - `timed_out` (and Beast's `beast::error::timeout`, which a `tcp_stream` deadline gives):
+///   `timeout`, the request may have arrived;
+/// - anything else may have arrived, `network`. That includes `host_unreachable` and
+///   `network_unreachable`, which Linux also reports on an established connection whose written
+///   request could not be delivered, and TLS errors other than a certificate rejection. A send
+///   function whose connect or handshake failed says so with `not_sent`.
 inline transport_error transport_error_of(const boost::system::error_code& ec) noexcept
 {
     namespace errc = boost::system::errc;
+    if (is_not_sent(ec) || is_certificate_rejection(ec))
+        return transport_error::connect_failed;
     if (ec == errc::timed_out || ec == boost::asio::error::timed_out ||
         ec == boost::beast::error::timeout)
         return transport_error::timeout;
     if (ec == errc::connection_refused || ec == boost::asio::error::host_not_found ||
-        ec == boost::asio::error::host_not_found_try_again || ec == errc::network_unreachable ||
-        ec == errc::host_unreachable)
+        ec == boost::asio::error::host_not_found_try_again)
         return transport_error::connect_failed;
     return transport_error::network;
 }
@@ -96,6 +108,15 @@ struct send_operation {
     void operator()(Self& self, boost::system::error_code ec, Response res)
     {
         using traits = response_traits<Response>;
+        if (ec && ends_unsent(ec)) {
+            // Nothing was sent, and sending again cannot help: the permit goes back unused.
+            limiter.cancel(p);
+            return self.complete(
+                is_certificate_rejection(ec)
+                    ? boost::system::error_code{make_error_code(error::certificate_rejected)}
+                    : boost::system::error_code{boost::asio::error::operation_aborted},
+                std::move(last));
+        }
         const auto c =
             ec ? limiter.complete(p, transport_error_of(ec))
                : limiter.complete(p, traits::status(res), traits::headers(res), traits::body(res));
@@ -115,6 +136,15 @@ struct send_operation {
             return limiter.async_acquire(p, std::move(self));
         }
     }
+
+    /// A send error after which the request ends unsent, without asking the engine: a certificate
+    /// that failed verification (no retry can pass), or an attempt aborted before it wrote
+    /// anything.
+    static bool ends_unsent(const boost::system::error_code& ec) noexcept
+    {
+        return is_certificate_rejection(ec) ||
+               (is_not_sent(ec) && not_sent_cause(ec) == boost::asio::error::operation_aborted);
+    }
 };
 
 } // namespace detail
@@ -124,14 +154,18 @@ struct send_operation {
 /// `send` is a callable that starts the HTTP request once per attempt: `send(handler)` must
 /// eventually call `handler(boost::system::error_code, Response)` (it is a completion handler:
 /// pass it to your client's async operation). `Response` is any type `response_traits` knows;
-/// `http_response` by default.
+/// `http_response` by default. An attempt that wrote no byte of the request (its connect or TLS
+/// handshake failed) should complete with `not_sent(ec)`: it is sent again, even a POST (see
+/// `transport_error_of`). A `not_sent(operation_aborted)` ends the request unsent.
 ///
 /// @par Completion Signature
 /// `void(boost::system::error_code ec, Response res)`: on success `ec` is clear and `res` is the
 /// 2xx (or 3xx) response. Otherwise `ec` says why: an `error` from the engine (the request's
 /// `max_wait` or `deadline`, a ban, retries exhausted, `not_resent` for a POST that may have
-/// arrived, 4xx as `unauthorized`, `forbidden`, `not_found`, `client_error`), and `res` holds the
-/// last response received, if any.
+/// arrived, 4xx as `unauthorized`, `forbidden`, `not_found`, `client_error`),
+/// `certificate_rejected` at once when the server's TLS certificate failed verification (never
+/// retried), `operation_aborted` when cancelled or when the send function reported
+/// `not_sent(operation_aborted)`; and `res` holds the last response received, if any.
 ///
 /// @par Per-Operation Cancellation
 /// Terminal, partial and total. While waiting for a permit, the wait ends at once with
