@@ -65,6 +65,19 @@ drl::ticket_id one_waiting_for_reset(engine_type& e)
     return waiting.ticket;
 }
 
+/// Channel 1's messages and edits share bucket "A": 2 per 1 s, idle.
+void learn_shared_a(engine_type& e)
+{
+    const auto m = e.acquire(message_to(1), t0);
+    REQUIRE(m.granted());
+    REQUIRE(e.complete(m.ticket, 200, bucket_headers(2, 1, "1", "A"), "{}", t0).status ==
+            completion_status::done);
+    const auto p = e.acquire(edit_of(1), t0);
+    REQUIRE(p.granted());
+    REQUIRE(e.complete(p.ticket, 200, bucket_headers(2, 0, "1", "A"), "{}", t0).status ==
+            completion_status::done);
+}
+
 /// Everything `advance` reports at `now`, by ticket.
 std::map<drl::ticket_id, drl::acquire_result<clock_type>> reported_by_advance(engine_type& e,
                                                                               time_point now)
@@ -77,6 +90,33 @@ std::map<drl::ticket_id, drl::acquire_result<clock_type>> reported_by_advance(en
 }
 
 } // namespace
+
+// ---- rule 2 ---------------------------------------------------------------------------------------
+
+TEST_CASE("rule: an attempt that sent nothing gives back its bucket and its global slot",
+          "[engine][seams]")
+{
+    // Channel 1's bucket is 1 per 5 s, its window unused; the global limit is 1 per second. The
+    // attempt's connection was refused: nothing reached Discord, so its retry goes after its
+    // backoff, not after the window's reset or the global slot's second.
+    drl::engine_config<clock_type> config;
+    config.global_limit = 1;
+    engine_type e{config};
+    const auto learn = e.acquire(message_to(1), t0);
+    REQUIRE(learn.granted());
+    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(1, 0, "1"), "{}", t0).status ==
+            completion_status::done);
+    const time_point later = t0 + 2s;
+    const auto attempt = e.acquire(message_to(1), later);
+    REQUIRE(attempt.granted());
+    const auto c = e.complete(attempt.ticket, drl::transport_error::connect_failed, later);
+    REQUIRE(c.status == completion_status::retry);
+    REQUIRE(c.retry_at);
+    CHECK(*c.retry_at < later + 1s);
+    const auto again = reported_by_advance(e, *c.retry_at);
+    REQUIRE(again.count(attempt.ticket) == 1);
+    CHECK(again.at(attempt.ticket).granted());
+}
 
 // ---- rule 4 ---------------------------------------------------------------------------------------
 
@@ -574,4 +614,215 @@ TEST_CASE("rule: shared-scope 429s cost no window (measured)", "[engine][seams]"
     const auto faulty = span_of(true);
     CAPTURE(clean.count(), faulty.count());
     CHECK(faulty.count() <= clean.count() * 11 / 10);
+}
+
+// ---- what a review of these rules found ------------------------------------------------------
+
+TEST_CASE("rule: a channel marked spent in flight is unmarked when those permits are cancelled",
+          "[engine][seams]")
+{
+    engine_type e;
+    const auto learn = e.acquire(edit_of(100), t0);
+    REQUIRE(learn.granted());
+    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(5, 4, "5", "edits"), "{}", t0).status ==
+            completion_status::done);
+    const time_point later = t0 + 20s;
+    std::vector<drl::ticket_id> edits;
+    for (std::uint64_t m = 0; m < 5; ++m) {
+        const auto r = e.acquire(edit_of(200 + m), later);
+        REQUIRE(r.granted());
+        edits.push_back(r.ticket);
+    }
+    // None of the five is sent after all: the edit bucket is untouched.
+    for (const auto id : edits)
+        REQUIRE(!e.cancel(id, later + 10ms));
+
+    // A never-seen route of channel 1, long after: nothing on the channel is spent or in flight.
+    const time_point much_later = later + 2h;
+    const auto probe = e.acquire(drl::make_route("DELETE", "/channels/1/messages/300"), much_later);
+    CHECK(probe.granted());
+}
+
+TEST_CASE("rule: a channel marked spent in flight is unmarked when its bucket's hash moves",
+          "[engine][seams]")
+{
+    // Channel 1's edit bucket (hash "edits", 2 per 5 s) is spent by two edits in flight; their
+    // answers name a new hash for the route. Bucket "edits" was never charged by them.
+    engine_type e;
+    const auto learn = e.acquire(edit_of(100), t0);
+    REQUIRE(learn.granted());
+    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(2, 1, "5", "edits"), "{}", t0).status ==
+            completion_status::done);
+    const time_point later = t0 + 20s;
+    const auto a = e.acquire(edit_of(201), later);
+    const auto b = e.acquire(edit_of(202), later);
+    REQUIRE(a.granted());
+    REQUIRE(b.granted());
+    REQUIRE(e.complete(a.ticket, 200, bucket_headers(5, 4, "5", "edits2"), "{}", later + 50ms)
+                .status == completion_status::done);
+    REQUIRE(e.complete(b.ticket, 200, bucket_headers(5, 3, "5", "edits2"), "{}", later + 60ms)
+                .status == completion_status::done);
+    const time_point much_later = later + 2h;
+    const auto probe = e.acquire(drl::make_route("DELETE", "/channels/1/messages/300"), much_later);
+    CHECK(probe.granted());
+}
+
+TEST_CASE("rule: a probe once held by a spent bucket does not keep its bucket forever",
+          "[engine][seams]")
+{
+    engine_type e;
+    const auto first = e.acquire(message_to(1), t0);
+    REQUIRE(first.granted());
+    REQUIRE(e.complete(first.ticket, 200, bucket_headers(1, 0, "1", "msgs"), "{}", t0).status ==
+            completion_status::done);
+    // A never-seen route of channel 1 waits for the spent message bucket's reset at 1 s.
+    const auto probe = e.acquire(drl::make_route("GET", "/channels/1/pins"), t0 + 10ms);
+    REQUIRE(probe.status == acquire_status::waiting);
+    const auto at_reset = reported_by_advance(e, t0 + 1s);
+    REQUIRE(at_reset.count(probe.ticket) == 1);
+    REQUIRE(at_reset.at(probe.ticket).granted());
+    // Its answer has no rate-limit headers: an unlimited route.
+    REQUIRE(e.complete(probe.ticket, 200, headers_type{{"via", "1.1 google"}}, "{}", t0 + 1100ms)
+                .status == completion_status::done);
+    REQUIRE(e.stats(t0 + 1100ms).live_tickets == 0);
+    // Hours idle: every bucket is forgotten (bucket_idle 5 min, eviction every minute).
+    (void)reported_by_advance(e, t0 + 3h);
+    (void)reported_by_advance(e, t0 + 3h + 2min);
+    CHECK(e.stats(t0 + 3h + 2min).buckets == 0);
+}
+
+TEST_CASE("rule: a withdrawn grant past its deadline fails instead of waiting out the pause",
+          "[engine][seams]")
+{
+    engine_type e;
+    const auto first = e.acquire(message_to(1), t0);
+    REQUIRE(first.granted());
+    REQUIRE(e.complete(first.ticket, 200, bucket_headers(1, 0, "1"), "{}", t0).status ==
+            completion_status::done);
+    drl::request_options<clock_type> options;
+    options.deadline = t0 + 1050ms;
+    const auto waiting = e.acquire(message_to(1), t0 + 900ms, options);
+    REQUIRE(waiting.status == acquire_status::waiting);
+    // At 1 s another request's acquire lets time pass: channel 1 resets and the waiting message is
+    // granted (not reported yet: the caller runs `advance` after its current callback).
+    const auto other = e.acquire(message_to(2), t0 + 1s);
+    REQUIRE(other.granted());
+    // Channel 2's answer, read at 1.2 s, is a global 429: the unreported grant is withdrawn, and
+    // its deadline (1.05 s) has passed.
+    REQUIRE(e.complete(other.ticket, 429, global_429_headers, global_429_body, t0 + 1200ms)
+                .status == completion_status::retry);
+    std::map<drl::ticket_id, drl::acquire_result<clock_type>> seen;
+    for (auto now = t0 + 1200ms; now <= t0 + 3s; now += 100ms)
+        for (const auto& [id, r] : reported_by_advance(e, now))
+            if (!seen.count(id))
+                seen.emplace(id, r);
+    REQUIRE(seen.count(waiting.ticket) == 1);
+    CHECK(!seen.at(waiting.ticket).granted());
+    CHECK(seen.at(waiting.ticket).error == drl::error::deadline_exceeded);
+}
+
+TEST_CASE("rule: a global 429 answered after its bucket's window rolled over costs no window",
+          "[engine][seams]")
+{
+    engine_type e;
+    const auto first = e.acquire(message_to(1), t0);
+    REQUIRE(first.granted());
+    REQUIRE(e.complete(first.ticket, 200, bucket_headers(2, 2, "0.5"), "{}", t0).status ==
+            completion_status::done);
+    // At 1 s, two messages open a window; A's answer says it ends at 2 s. B is still in flight at
+    // 2 s, when X opens the next window (which charges B to it, as it may land there).
+    const auto a = e.acquire(message_to(1), t0 + 1s);
+    const auto b = e.acquire(message_to(1), t0 + 1s);
+    REQUIRE(a.granted());
+    REQUIRE(b.granted());
+    REQUIRE(e.complete(a.ticket, 200, bucket_headers(2, 0, "0.9"), "{}", t0 + 1100ms).status ==
+            completion_status::done);
+    const auto x = e.acquire(message_to(1), t0 + 2s);
+    REQUIRE(x.granted());
+    // B is refused by the global limit at 2.1 s: Discord did not count it in any window. The
+    // window that opened at 2 s holds X only.
+    REQUIRE(e.complete(b.ticket, 429, global_429_headers, global_429_body, t0 + 2100ms).status ==
+            completion_status::retry);
+    // After the pause (2.6 s) B's retry has the window's second request.
+    const auto reported = reported_by_advance(e, t0 + 2600ms);
+    REQUIRE(reported.count(b.ticket) == 1);
+    CHECK(reported.at(b.ticket).granted());
+}
+
+TEST_CASE("rule: a probe waits for a bucket spent in flight also when another bucket of its "
+          "channel marked it spent first",
+          "[engine][seams]")
+{
+    engine_type e;
+    // Channel 1's edit bucket is known: 5 per 5 s.
+    const auto learn = e.acquire(edit_of(100), t0);
+    REQUIRE(learn.granted());
+    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(5, 4, "5", "edits"), "{}", t0).status ==
+            completion_status::done);
+    // Long after, channel 1's message bucket (1 per 1 s) is spent until 21 s.
+    const time_point later = t0 + 20s;
+    const auto message = e.acquire(message_to(1), later);
+    REQUIRE(message.granted());
+    REQUIRE(e.complete(message.ticket, 200, bucket_headers(1, 0, "1", "msgs"), "{}", later)
+                .status == completion_status::done);
+    // Then five edits spend a fresh edit window whose end no answer has told yet.
+    std::vector<drl::ticket_id> edits;
+    for (std::uint64_t m = 0; m < 5; ++m) {
+        const auto r = e.acquire(edit_of(200 + m), later);
+        REQUIRE(r.granted());
+        edits.push_back(r.ticket);
+    }
+    // A DELETE on channel 1 was never seen: it may share the edits' bucket (it does on Discord).
+    const auto probe = e.acquire(drl::make_route("DELETE", "/channels/1/messages/300"), later);
+    REQUIRE(probe.status == acquire_status::waiting);
+    // At 21 s the message bucket resets, but the edit bucket is still spent by the edits in
+    // flight: the probe must keep waiting (as it does when the edits alone mark the channel).
+    CHECK(granted_by_advance(e, later + 1s).empty());
+}
+
+TEST_CASE("rule: a hash change with two permits in flight leaves no phantom in the old bucket",
+          "[engine][seams]")
+{
+    engine_type e;
+    learn_shared_a(e);
+    const time_point later = t0 + 10s;
+    const auto p1 = e.acquire(message_to(1), later);
+    const auto p2 = e.acquire(message_to(1), later);
+    REQUIRE(p1.granted());
+    REQUIRE(p2.granted());
+    // Both answers name bucket "B": Discord counted both there, none in "A".
+    REQUIRE(e.complete(p1.ticket, 200, bucket_headers(2, 1, "1", "B"), "{}", later + 100ms)
+                .status == completion_status::done);
+    REQUIRE(e.complete(p2.ticket, 200, bucket_headers(2, 0, "1", "B"), "{}", later + 150ms)
+                .status == completion_status::done);
+    // Bucket "A" is untouched: two edits may go.
+    const auto a = e.acquire(edit_of(2), later + 200ms);
+    const auto b = e.acquire(edit_of(3), later + 200ms);
+    CHECK(a.granted());
+    CHECK(b.granted());
+}
+
+TEST_CASE("rule: a hash change answered after the old bucket's window rolled over leaves no "
+          "phantom",
+          "[engine][seams]")
+{
+    engine_type e;
+    learn_shared_a(e);
+    const time_point later = t0 + 10s;
+    const auto p1 = e.acquire(message_to(1), later);
+    const auto p2 = e.acquire(edit_of(2), later);
+    REQUIRE(p1.granted());
+    REQUIRE(p2.granted());
+    // The edit's answer confirms the window's end at 11 s.
+    REQUIRE(e.complete(p2.ticket, 200, bucket_headers(2, 0, "0.9", "A"), "{}", later + 100ms)
+                .status == completion_status::done);
+    // At 11 s an edit opens the next window of "A" (p1, still in flight, is carried into it).
+    const auto c = e.acquire(edit_of(3), later + 1s);
+    REQUIRE(c.granted());
+    // p1's answer names "B": Discord counted it there, not in "A".
+    REQUIRE(e.complete(p1.ticket, 200, bucket_headers(2, 1, "1", "B"), "{}", later + 1100ms)
+                .status == completion_status::done);
+    // "A"'s window that opened at 11 s holds c only: one more edit may go.
+    const auto d = e.acquire(edit_of(4), later + 1100ms);
+    CHECK(d.granted());
 }

@@ -108,11 +108,13 @@ public:
         return window();
     }
 
-    /// A granted permit was never sent: its capacity comes back.
-    void on_cancel(window_id window) noexcept
+    /// A granted permit was never sent (or Discord did not count it): its capacity comes back.
+    /// Whatever its window, it is charged to the current one: granted in it, or carried into it
+    /// by a roll-over while in flight.
+    void on_cancel([[maybe_unused]] window_id window) noexcept
     {
         leave_flight();
-        if (window == this->window() && granted_ > 0)
+        if (granted_ > 0)
             --granted_;
     }
 
@@ -179,9 +181,11 @@ public:
     /// any response's do. Returns true when the bucket learned its limit for the first time.
     bool on_refused(window_id window, const bucket_update& update, time_point now) noexcept
     {
-        const bool same_window = window == this->window();
+        // The permit is charged to the current window: granted in it, or carried into it by a
+        // roll-over while in flight. Give it back unless `on_response` already did.
+        const std::uint32_t before = granted_;
         const bool discovered = on_response(window, update, now);
-        if (same_window && window == this->window() && granted_ > 0)
+        if (granted_ == before && granted_ > 0)
             --granted_;
         return discovered;
     }

@@ -262,17 +262,24 @@ public:
         // Grants made before this response was read (at `process` above, or earlier) and not yet
         // handed to their callers must not go into the pause or the ban it reveals.
         if (o == outcome::global_429 || o == outcome::cloudflare_429)
-            withdraw_unreported_grants(*index, o == outcome::global_429);
+            withdraw_unreported_grants(*index, o == outcome::global_429, now);
         ticket& t = slots_[*index];
-        if (t.holds_global) {
-            global_.on_response(now);
-            t.holds_global = false;
-            arm_global_timer(now);
+        if (res.transport == transport_error::connect_failed) {
+            // Nothing reached Discord: the attempt gives back its bucket capacity, its global slot,
+            // its place in the edit log and its probe, as a cancel does; its retry waits only for
+            // its backoff.
+            give_back_grant(t, now);
+        } else {
+            if (t.holds_global) {
+                global_.on_response(now);
+                t.holds_global = false;
+                arm_global_timer(now);
+            }
+            end_probe(t);
+            if (t.r.channel_name_or_topic_edit)
+                edit_answered(t, o, now);
+            learn(*index, res, o, now);
         }
-        end_probe(t);
-        if (t.r.channel_name_or_topic_edit)
-            edit_answered(t, o, now);
-        learn(*index, res, o, now);
         if (is_invalid_request(o))
             record_invalid(now);
         return decide(*index, res, o, now);
@@ -294,7 +301,7 @@ public:
                 mark_dirty(t.bucket, *e);
             }
         } else if (t.stage == phase::granted) {
-            give_back_grant(t);
+            give_back_grant(t, now);
         }
         // A ticket the engine already failed (its failure not yet reported) counts once: failed.
         if (t.stage != phase::failed)
@@ -388,6 +395,8 @@ private:
             false; ///< granted on a provisional bucket: known buckets hold one back for it
         bool notified = false;
         bool counted_wait = false; ///< its grant counted in `engine_stats::waited`
+        std::optional<bucket_id> also; ///< the route's old bucket, charged until its answer
+        typename discord_bucket<Clock>::window_id also_window = 0;
         error failure = error::shut_down;
         duration failure_wait{};
     };
@@ -521,6 +530,7 @@ private:
         t.limit_is_max_wait = t.holds_global = t.probing = t.counted_wait = false;
         t.failure = error::shut_down;
         t.failure_wait = {};
+        t.also.reset();
         t.notified = true; // nothing to report yet
         t.generation = generation;
         t.stage = phase::queued;
@@ -547,10 +557,11 @@ private:
 
     /// A granted permit that was not sent gives back its bucket capacity, its global slot, its
     /// place in the channel's edit log and its probe.
-    void give_back_grant(ticket& t)
+    void give_back_grant(ticket& t, time_point now)
     {
         if (auto* e = registry_.find_bucket(t.bucket)) {
             e->state.on_cancel(t.window);
+            note_spent(t.bucket, *e, now);
             if (e->queued > 0) // the capacity it gives back goes to those waiting
                 mark_dirty(t.bucket, *e);
         }
@@ -559,6 +570,13 @@ private:
             t.holds_global = false;
             wake_global_waiters();
             wake_held_waiters();
+        }
+        if (t.also) {
+            if (auto* a = registry_.find_bucket(*t.also)) {
+                a->state.on_cancel(t.also_window);
+                mark_dirty(*t.also, *a);
+            }
+            t.also.reset();
         }
         if (t.r.channel_name_or_topic_edit)
             edit_cancelled(t);
@@ -830,6 +848,10 @@ private:
             }
             return;
         }
+        if (id.provisional && e->waiting_probe) {
+            e->waiting_probe = false;
+            std::erase(held_probes_, id);
+        }
         std::optional<time_point> wake;
         std::optional<time_point> held;
         std::optional<urgency> mine;
@@ -1026,12 +1048,14 @@ private:
         const auto it = spent_majors_.find(id.major);
         if (it == spent_majors_.end())
             return std::nullopt;
-        if (it->second.until <= now) {
+        const time_point marked =
+            it->second.in_flight_by ? spent_in_flight : it->second.until;
+        if (marked <= now) {
             spent_majors_.erase(it);
             return std::nullopt;
         }
         const time_point until =
-            std::min(it->second.until,
+            std::min(marked,
                      later_by(slots_[e.queue_head].waiting_since, config_.probe_hold_limit));
         if (until <= now)
             return std::nullopt;
@@ -1040,7 +1064,8 @@ private:
 
     /// Remembers that a known bucket is spent, for the probes of its major parameter (see
     /// `probe_hold`): until its reset when that is known, and while its window's end is not known
-    /// yet (its requests are in flight) until their answers tell (`spent_in_flight`).
+    /// yet (its requests are in flight) until their answers, a cancel or a hash change tell more
+    /// (`spent_mark::in_flight_by`, which only that bucket clears).
     void note_spent(const bucket_id& id, entry_type& e, time_point now)
     {
         // Routes without a major parameter share no channel: no reason to hold one for another.
@@ -1051,29 +1076,31 @@ private:
         if (!spent && spent_majors_.empty())
             return;
         const auto it = spent_majors_.find(id.major);
-        // Only the bucket that marked its channel spent in flight ends that mark.
-        const bool marked_by_this =
-            it != spent_majors_.end() && it->second.until == spent_in_flight && it->second.by == id.key;
         const auto reset = spent ? e.state.next_reset() : std::nullopt;
         if (spent && !reset) {
-            if (e.state.limit() && e.state.in_flight() > 0 && it == spent_majors_.end())
-                spent_majors_.emplace(id.major, spent_mark{spent_in_flight, id.key});
-            return;
-        }
-        if (!reset || *reset <= now || *reset - now > config_.probe_hold_limit) {
-            if (marked_by_this) {
-                spent_majors_.erase(it);
-                wake_held_probes(); // room again, or a reset too far to wait for
+            if (e.state.limit() && e.state.in_flight() > 0) {
+                if (it == spent_majors_.end())
+                    spent_majors_.emplace(id.major, spent_mark{time_point{}, id.key});
+                else if (!it->second.in_flight_by)
+                    it->second.in_flight_by = id.key;
             }
             return;
         }
-        if (it == spent_majors_.end())
-            spent_majors_.emplace(id.major, spent_mark{*reset, id.key});
-        else if (marked_by_this || (it->second.until != spent_in_flight && it->second.until < *reset)) {
-            it->second = spent_mark{*reset, id.key};
-            if (marked_by_this)
-                wake_held_probes(); // the hold has an end now: held probes set their timers to it
+        // This bucket's answers (or its cancel, or its hash change) end its in-flight mark.
+        const bool ended_in_flight = it != spent_majors_.end() && it->second.in_flight_by == id.key;
+        if (ended_in_flight)
+            it->second.in_flight_by.reset();
+        if (reset && *reset > now && *reset - now <= config_.probe_hold_limit) {
+            if (it == spent_majors_.end())
+                spent_majors_.emplace(id.major, spent_mark{*reset, std::nullopt});
+            else
+                it->second.until = std::max(it->second.until, *reset);
+        } else if (it != spent_majors_.end() && !it->second.in_flight_by &&
+                   it->second.until <= now) {
+            spent_majors_.erase(it);
         }
+        if (ended_in_flight)
+            wake_held_probes(); // they look again: let go, or held until the reset now known
     }
 
     /// Probes held for a bucket spent in flight look again.
@@ -1353,10 +1380,11 @@ private:
     /// by the global limit): each gives back what it holds and waits again at its place in its
     /// bucket's queue, from which a pause holds it or a ban fails it. `except` is the ticket whose
     /// response revealed the pause or ban.
-    void withdraw_unreported_grants(std::uint32_t except, bool global_only)
+    void withdraw_unreported_grants(std::uint32_t except, bool global_only, time_point now)
     {
         if (unreported_ == 0)
             return;
+        std::vector<std::uint32_t> expired;
         for (const ticket_id id : ready_) {
             const auto index = lookup(id);
             if (!index || *index == except)
@@ -1364,7 +1392,7 @@ private:
             ticket& t = slots_[*index];
             if (t.stage != phase::granted || t.notified || (global_only && t.r.global_exempt))
                 continue;
-            give_back_grant(t);
+            give_back_grant(t, now);
             mark_reported(t); // nothing to report any more: it waits again
             --stats_.granted;
             if (t.counted_wait)
@@ -1372,7 +1400,12 @@ private:
             auto& e = registry_.bucket(t.bucket);
             enqueue(*index, e);
             mark_dirty(t.bucket, e);
+            if (t.limit_at && *t.limit_at <= now) // its limit's timer already fired
+                expired.push_back(*index);
         }
+        for (const auto index : expired)
+            fail_waiting(index, slots_[index].limit_is_max_wait ? error::rate_limited
+                                                                : error::deadline_exceeded);
     }
 
     /// Fails every waiting ticket (a ban, or the invalid-request stop).
@@ -1421,6 +1454,17 @@ private:
                              o != outcome::cloudflare_429 && o != outcome::global_429;
         if (trusted && res.headers.bucket)
             follow_hash(index, *res.headers.bucket, now);
+        if (t.also) {
+            if (auto* a = registry_.find_bucket(*t.also)) {
+                if (trusted && res.headers.bucket)
+                    a->state.on_cancel(t.also_window);
+                else
+                    a->state.on_lost(now);
+                note_spent(*t.also, *a, now);
+                mark_dirty(*t.also, *a);
+            }
+            t.also.reset();
+        }
         auto* e = registry_.find_bucket(t.bucket);
         if (!e) {
             // The bucket was merged away under an in-flight permit: charge it to where it went.
@@ -1489,6 +1533,7 @@ private:
             // old one gives its charge back (charged as lost, it would hold a phantom request
             // when the route's hash comes back to it) and the new one takes it.
             from->state.on_cancel(t.window);
+            note_spent(from_id, *from, now);
             mark_dirty(from_id, *from);
             const auto key = t.r.key;
             const auto major = t.r.major;
@@ -1501,7 +1546,11 @@ private:
                 ticket& other = slots_[i];
                 if (i != index && other.stage == phase::granted && other.bucket == from_id &&
                     other.r.key == key && other.r.major == major) {
-                    from->state.on_lost(now);
+                    if (!other.also) {
+                        other.also = from_id;
+                        other.also_window = other.window;
+                    } else
+                        from->state.on_lost(now);
                     other.bucket = learned.bucket;
                     other.window = to.state.on_grant(now);
                 }
@@ -1690,8 +1739,13 @@ private:
             return e.dirty || e.waiting_global || e.waiting_probe;
         });
         std::erase_if(route_blocks_, [now](const auto& item) { return item.second <= now; });
-        std::erase_if(spent_majors_,
-                      [now](const auto& item) { return item.second.until <= now; });
+        // A mark whose in-flight bucket was forgotten can no longer be ended by it.
+        std::erase_if(spent_majors_, [&](const auto& item) {
+            const auto& [major, mark] = item;
+            return (!mark.in_flight_by ||
+                    !registry_.find_bucket(bucket_id{*mark.in_flight_by, major, false})) &&
+                   mark.until <= now;
+        });
         std::erase_if(channel_edits_, [&](auto& item) {
             return item.second.empty() || now - item.second.back() >= config_.channel_edit_window;
         });
@@ -1768,14 +1822,16 @@ private:
     std::vector<bucket_id> probe_waiters_;
     /// Provisional buckets whose probe `probe_hold` holds, woken when a hold ends early.
     std::vector<bucket_id> held_probes_;
-    /// In `spent_majors_`: a known bucket is spent by requests whose answers have not told its
-    /// reset yet.
+    /// How long `spent_mark::in_flight_by` holds a probe: until the answers come (at most
+    /// `probe_hold_limit`).
     static constexpr time_point spent_in_flight = time_point::max();
     std::unordered_map<major_parameter, std::uint32_t, major_hasher> unknown_probes_;
-    /// A channel (guild, webhook) with a known bucket spent: until when, and which bucket said so.
+    /// A channel (guild, webhook) with a known bucket spent.
     struct spent_mark {
-        time_point until;
-        std::uint64_t by = 0; ///< `bucket_id::key` of the bucket
+        time_point until; ///< the latest known reset of a spent bucket
+        /// `bucket_id::key` of a bucket spent by requests whose answers have not told its reset:
+        /// the probes wait for them (at most `probe_hold_limit`).
+        std::optional<std::uint64_t> in_flight_by;
     };
     /// Per major parameter: the latest reset of a known bucket seen spent (see `probe_hold`).
     std::unordered_map<major_parameter, spent_mark, major_hasher> spent_majors_;

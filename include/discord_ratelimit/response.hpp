@@ -19,7 +19,9 @@ namespace discord_ratelimit {
 /// How the transport ended when no HTTP response arrived.
 enum class transport_error : std::uint8_t {
     none,           ///< a response arrived
-    connect_failed, ///< nothing was sent (connection refused, DNS failure): always safe to resend
+    /// Nothing was sent (connection refused, DNS failure, a send function's `not_sent`): always
+    /// safe to resend, and the attempt gives back every limit's capacity it held.
+    connect_failed,
     network,        ///< the connection failed after the request may have been sent
     timeout,        ///< no response in time: the request may have reached Discord
 };
