@@ -45,6 +45,28 @@ drl::route edit_of(std::uint64_t message)
     return drl::make_route("PATCH", "/channels/1/messages/" + std::to_string(message));
 }
 
+/// Channel 1's message edits are known to share the bucket "edits", `limit` per 5 s (learned at
+/// t0, when its window had one request).
+void learn_edit_bucket(engine_type& e, std::uint32_t limit)
+{
+    const auto learn = e.acquire(edit_of(100), t0);
+    REQUIRE(learn.granted());
+    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(limit, limit - 1, "5", "edits"), "{}", t0)
+                .status == completion_status::done);
+}
+
+/// `count` edits of channel 1 granted at `now`.
+std::vector<drl::ticket_id> grant_edits(engine_type& e, std::uint64_t count, time_point now)
+{
+    std::vector<drl::ticket_id> edits;
+    for (std::uint64_t m = 0; m < count; ++m) {
+        const auto r = e.acquire(edit_of(200 + m), now);
+        REQUIRE(r.granted());
+        edits.push_back(r.ticket);
+    }
+    return edits;
+}
+
 const headers_type global_429_headers{{"x-ratelimit-global", "true"},
                                       {"x-ratelimit-scope", "global"},
                                       {"retry-after", "1"},
@@ -126,18 +148,10 @@ TEST_CASE("rule: a probe waits while its channel's bucket is spent in flight", "
     // window whose end no response has told yet. A DELETE on the same channel was never seen: it
     // may share their bucket (Discord's message edit and delete do), so it waits for them.
     engine_type e;
-    const auto learn = e.acquire(edit_of(100), t0);
-    REQUIRE(learn.granted());
-    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(5, 4, "5", "edits"), "{}", t0).status ==
-            completion_status::done);
+    learn_edit_bucket(e, 5);
 
     const time_point later = t0 + 20s;
-    std::vector<drl::ticket_id> edits;
-    for (std::uint64_t m = 0; m < 5; ++m) {
-        const auto r = e.acquire(edit_of(200 + m), later);
-        REQUIRE(r.granted());
-        edits.push_back(r.ticket);
-    }
+    const std::vector<drl::ticket_id> edits = grant_edits(e, 5, later);
     const auto probe = e.acquire(drl::make_route("DELETE", "/channels/1/messages/300"), later);
     CHECK(probe.status == acquire_status::waiting);
     CHECK(probe.reason == wait_reason::unknown_bucket);
@@ -158,10 +172,7 @@ TEST_CASE("rule: a probe held for a bucket spent in flight goes when that bucket
     // The edits' answers say the window still has room (another client's count was lower): the
     // probe need not wait for a reset that does not hold it back.
     engine_type e;
-    const auto learn = e.acquire(edit_of(100), t0);
-    REQUIRE(learn.granted());
-    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(2, 1, "5", "edits"), "{}", t0).status ==
-            completion_status::done);
+    learn_edit_bucket(e, 2);
     const time_point later = t0 + 20s;
     const auto a = e.acquire(edit_of(201), later);
     const auto b = e.acquire(edit_of(202), later);
@@ -622,17 +633,9 @@ TEST_CASE("rule: a channel marked spent in flight is unmarked when those permits
           "[engine][seams]")
 {
     engine_type e;
-    const auto learn = e.acquire(edit_of(100), t0);
-    REQUIRE(learn.granted());
-    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(5, 4, "5", "edits"), "{}", t0).status ==
-            completion_status::done);
+    learn_edit_bucket(e, 5);
     const time_point later = t0 + 20s;
-    std::vector<drl::ticket_id> edits;
-    for (std::uint64_t m = 0; m < 5; ++m) {
-        const auto r = e.acquire(edit_of(200 + m), later);
-        REQUIRE(r.granted());
-        edits.push_back(r.ticket);
-    }
+    const std::vector<drl::ticket_id> edits = grant_edits(e, 5, later);
     // None of the five is sent after all: the edit bucket is untouched.
     for (const auto id : edits)
         REQUIRE(!e.cancel(id, later + 10ms));
@@ -649,10 +652,7 @@ TEST_CASE("rule: a channel marked spent in flight is unmarked when its bucket's 
     // Channel 1's edit bucket (hash "edits", 2 per 5 s) is spent by two edits in flight; their
     // answers name a new hash for the route. Bucket "edits" was never charged by them.
     engine_type e;
-    const auto learn = e.acquire(edit_of(100), t0);
-    REQUIRE(learn.granted());
-    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(2, 1, "5", "edits"), "{}", t0).status ==
-            completion_status::done);
+    learn_edit_bucket(e, 2);
     const time_point later = t0 + 20s;
     const auto a = e.acquire(edit_of(201), later);
     const auto b = e.acquire(edit_of(202), later);
@@ -755,10 +755,7 @@ TEST_CASE("rule: a probe waits for a bucket spent in flight also when another bu
 {
     engine_type e;
     // Channel 1's edit bucket is known: 5 per 5 s.
-    const auto learn = e.acquire(edit_of(100), t0);
-    REQUIRE(learn.granted());
-    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(5, 4, "5", "edits"), "{}", t0).status ==
-            completion_status::done);
+    learn_edit_bucket(e, 5);
     // Long after, channel 1's message bucket (1 per 1 s) is spent until 21 s.
     const time_point later = t0 + 20s;
     const auto message = e.acquire(message_to(1), later);
@@ -766,12 +763,7 @@ TEST_CASE("rule: a probe waits for a bucket spent in flight also when another bu
     REQUIRE(e.complete(message.ticket, 200, bucket_headers(1, 0, "1", "msgs"), "{}", later)
                 .status == completion_status::done);
     // Then five edits spend a fresh edit window whose end no answer has told yet.
-    std::vector<drl::ticket_id> edits;
-    for (std::uint64_t m = 0; m < 5; ++m) {
-        const auto r = e.acquire(edit_of(200 + m), later);
-        REQUIRE(r.granted());
-        edits.push_back(r.ticket);
-    }
+    const std::vector<drl::ticket_id> edits = grant_edits(e, 5, later);
     // A DELETE on channel 1 was never seen: it may share the edits' bucket (it does on Discord).
     const auto probe = e.acquire(drl::make_route("DELETE", "/channels/1/messages/300"), later);
     REQUIRE(probe.status == acquire_status::waiting);

@@ -395,8 +395,10 @@ private:
             false; ///< granted on a provisional bucket: known buckets hold one back for it
         bool notified = false;
         bool counted_wait = false; ///< its grant counted in `engine_stats::waited`
-        std::optional<bucket_id> also; ///< the route's old bucket, charged until its answer
-        typename discord_bucket<Clock>::window_id also_window = 0;
+        bool also_charged = false; ///< `also_key` names a bucket charged for it
+        /// After its route's hash changed while it was in flight: the old bucket's key (same
+        /// major parameter), which stays charged until this permit's answer says where it counted.
+        std::uint64_t also_key = 0;
         error failure = error::shut_down;
         duration failure_wait{};
     };
@@ -527,10 +529,9 @@ private:
         t.prev = t.next = none;
         t.attempts = t.rate_limited_attempts = 0;
         t.reason = wait_reason::none;
-        t.limit_is_max_wait = t.holds_global = t.probing = t.counted_wait = false;
+        t.limit_is_max_wait = t.holds_global = t.probing = t.counted_wait = t.also_charged = false;
         t.failure = error::shut_down;
         t.failure_wait = {};
-        t.also.reset();
         t.notified = true; // nothing to report yet
         t.generation = generation;
         t.stage = phase::queued;
@@ -571,12 +572,13 @@ private:
             wake_global_waiters();
             wake_held_waiters();
         }
-        if (t.also) {
-            if (auto* a = registry_.find_bucket(*t.also)) {
-                a->state.on_cancel(t.also_window);
-                mark_dirty(*t.also, *a);
+        if (t.also_charged) {
+            const bucket_id also{t.also_key, t.r.major, false};
+            if (auto* a = registry_.find_bucket(also)) {
+                a->state.on_cancel(0);
+                mark_dirty(also, *a);
             }
-            t.also.reset();
+            t.also_charged = false;
         }
         if (t.r.channel_name_or_topic_edit)
             edit_cancelled(t);
@@ -1454,16 +1456,17 @@ private:
                              o != outcome::cloudflare_429 && o != outcome::global_429;
         if (trusted && res.headers.bucket)
             follow_hash(index, *res.headers.bucket, now);
-        if (t.also) {
-            if (auto* a = registry_.find_bucket(*t.also)) {
+        if (t.also_charged) {
+            const bucket_id also{t.also_key, t.r.major, false};
+            if (auto* a = registry_.find_bucket(also)) {
                 if (trusted && res.headers.bucket)
-                    a->state.on_cancel(t.also_window);
+                    a->state.on_cancel(0);
                 else
                     a->state.on_lost(now);
-                note_spent(*t.also, *a, now);
-                mark_dirty(*t.also, *a);
+                note_spent(also, *a, now);
+                mark_dirty(also, *a);
             }
-            t.also.reset();
+            t.also_charged = false;
         }
         auto* e = registry_.find_bucket(t.bucket);
         if (!e) {
@@ -1546,9 +1549,9 @@ private:
                 ticket& other = slots_[i];
                 if (i != index && other.stage == phase::granted && other.bucket == from_id &&
                     other.r.key == key && other.r.major == major) {
-                    if (!other.also) {
-                        other.also = from_id;
-                        other.also_window = other.window;
+                    if (!other.also_charged) {
+                        other.also_charged = true;
+                        other.also_key = from_id.key;
                     } else
                         from->state.on_lost(now);
                     other.bucket = learned.bucket;
@@ -1785,7 +1788,8 @@ private:
         release(needs_);
         release(global_waiters_);
         release(probe_waiters_);
-        release(held_probes_);
+        if (held_probes_.empty()) // not scratch: rarely used, so not kept
+            held_probes_ = std::vector<bucket_id>{};
         release_table(reserved_);
         release_table(held_waiters_);
         release_table(unknown_probes_);
