@@ -311,6 +311,23 @@ public:
         return {};
     }
 
+    /// Puts a granted ticket whose permit was not used back at its place in its bucket's queue: it
+    /// gives back what it holds and is granted again when every limit allows, or fails at its
+    /// deadline or maximum wait. For a driver holding a grant that nobody could use yet (a retry
+    /// granted before its caller asked for it again): when the caller asks, the grant is decided
+    /// anew, under what was learned meanwhile (a global 429, a ban). Ask again with
+    /// `acquire(ticket, now)`. `error::unknown_permit` when the ticket is not granted.
+    std::error_code requeue(ticket_id id, time_point now)
+    {
+        const auto index = lookup(id);
+        if (!index || slots_[*index].stage != phase::granted)
+            return make_error_code(error::unknown_permit);
+        if (take_back_grant(*index, now))
+            fail_waiting(*index, slots_[*index].limit_is_max_wait ? error::rate_limited
+                                                                  : error::deadline_exceeded);
+        return {};
+    }
+
     /// Grants and fails what time and events allow at `now`, calling `on_ready(ticket_id, result)`
     /// for every waiting ticket that was granted or failed since the last call. Returns when to
     /// call again at the latest (no value: only after the next event).
@@ -1391,23 +1408,34 @@ private:
             const auto index = lookup(id);
             if (!index || *index == except)
                 continue;
-            ticket& t = slots_[*index];
+            const ticket& t = slots_[*index];
             if (t.stage != phase::granted || t.notified || (global_only && t.r.global_exempt))
                 continue;
-            give_back_grant(t, now);
-            mark_reported(t); // nothing to report any more: it waits again
-            --stats_.granted;
-            if (t.counted_wait)
-                --stats_.waited;
-            auto& e = registry_.bucket(t.bucket);
-            enqueue(*index, e);
-            mark_dirty(t.bucket, e);
-            if (t.limit_at && *t.limit_at <= now) // its limit's timer already fired
+            if (take_back_grant(*index, now))
                 expired.push_back(*index);
         }
+        // Apart from the walk: failing a ticket adds to `ready_`.
         for (const auto index : expired)
             fail_waiting(index, slots_[index].limit_is_max_wait ? error::rate_limited
                                                                 : error::deadline_exceeded);
+    }
+
+    /// A granted ticket gives back what it holds and waits again at its place in its bucket's
+    /// queue, its grant uncounted. Returns true when its deadline or maximum wait has passed
+    /// meanwhile (its timer fired while it was granted): the caller fails it.
+    bool take_back_grant(std::uint32_t index, time_point now)
+    {
+        ticket& t = slots_[index];
+        give_back_grant(t, now);
+        mark_reported(t); // nothing to report any more: it waits again
+        --stats_.granted;
+        if (t.counted_wait)
+            --stats_.waited;
+        t.counted_wait = false;
+        auto& e = registry_.bucket(t.bucket);
+        enqueue(index, e);
+        mark_dirty(t.bucket, e);
+        return t.limit_at && *t.limit_at <= now;
     }
 
     /// Fails every waiting ticket (a ban, or the invalid-request stop).

@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -124,7 +125,7 @@ public:
                     return s->claim_retry(e, ticket, now);
                 });
             },
-            token, retry_claim{state_, retrying.ticket});
+            token, retry_claim{state_, retrying.ticket, state_->retry_round(retrying.ticket)});
     }
 
     /// Reports the response to a permit's request: done, retry (acquire the same permit again),
@@ -271,7 +272,7 @@ private:
                 if (shut)
                     eng.cancel(ticket, Clock::now());
                 else
-                    retries.try_emplace(ticket);
+                    retries.try_emplace(ticket, retry_entry{++rounds, std::nullopt, false});
             }
             return c;
         }
@@ -290,21 +291,28 @@ private:
                                                           : refusal(ticket, error::already_waiting);
             }
             // A retry the engine failed before anyone asked for it: report that failure.
-            const auto failed = std::move(it->second);
+            const auto failed = std::move(it->second.failed);
+            const bool granted_meanwhile = it->second.granted_meanwhile;
             retries.erase(it);
-            return failed ? *failed : e.acquire(ticket, now);
+            if (failed)
+                return *failed;
+            // Granted before anyone asked: decided anew now, under what the engine learned since
+            // (a global 429 or a ban must hold it, as they hold every grant not handed out).
+            if (granted_meanwhile)
+                (void)e.requeue(ticket, now);
+            return e.acquire(ticket, now);
         }
 
         /// A retry whose acquisition was never started: ends it, unless an acquisition did start.
-        void abandon_retry(ticket_id ticket)
+        void abandon_retry(ticket_id ticket, std::uint64_t round)
         {
             std::vector<delivery> out;
             {
                 std::lock_guard lock{mutex};
                 const auto it = retries.find(ticket);
-                if (it == retries.end())
-                    return;
-                const bool ended = it->second.has_value(); // failed: the engine released it
+                if (it == retries.end() || it->second.round != round)
+                    return; // claimed, ended, or a later retry of the same permit: not this claim's
+                const bool ended = it->second.failed.has_value(); // failed: the engine released it
                 retries.erase(it);
                 if (!ended)
                     eng.cancel(ticket, Clock::now());
@@ -327,7 +335,7 @@ private:
                     waiters.erase(it);
                 }
                 const auto retry = retries.find(ticket);
-                const bool ended = retry != retries.end() && retry->second.has_value();
+                const bool ended = retry != retries.end() && retry->second.failed.has_value();
                 if (retry != retries.end())
                     retries.erase(retry);
                 if (!ended) // a failed retry was released by the engine when it failed
@@ -371,8 +379,8 @@ private:
                         {std::move(w), make_error_code(error::shut_down), permit{ticket}});
                 }
                 waiters.clear();
-                for (const auto& [ticket, failed] : retries)
-                    if (!failed)
+                for (const auto& [ticket, entry] : retries)
+                    if (!entry.failed)
                         eng.cancel(ticket, now);
                 retries.clear();
                 timer.cancel();
@@ -390,11 +398,14 @@ private:
                 if (it == waiters.end()) {
                     // A retry whose `async_acquire(permit)` has not started yet (cancelled and
                     // shut-down waiters left the engine with their waiter). A grant stays in the
-                    // engine, which returns it to `acquire(ticket)`; a failure (the ticket is
-                    // released now) is kept for it.
-                    if (const auto retry = retries.find(ticket);
-                        retry != retries.end() && !r.granted())
-                        retry->second = r;
+                    // engine and is decided anew when the retry is claimed (`claim_retry`); a
+                    // failure (the ticket is released now) is kept for it.
+                    if (const auto retry = retries.find(ticket); retry != retries.end()) {
+                        if (r.granted())
+                            retry->second.granted_meanwhile = true;
+                        else
+                            retry->second.failed = r;
+                    }
                     return;
                 }
                 out.push_back({std::move(it->second), result_code(r), permit{ticket}});
@@ -465,7 +476,20 @@ private:
         /// Retries (`complete` said retry) whose `async_acquire(permit)` has not started, with the
         /// engine's failure of one that failed meanwhile. Entered by `completed`; left by
         /// `claim_retry`, `abandon_retry`, `cancel_permit` or `shutdown`.
-        std::unordered_map<ticket_id, std::optional<acquire_result<Clock>>> retries;
+        struct retry_entry {
+            std::uint64_t round; ///< which `complete` said retry: a stale claim ends no later one
+            std::optional<acquire_result<Clock>> failed;
+            bool granted_meanwhile = false; ///< the engine granted it before anyone asked
+        };
+        std::unordered_map<ticket_id, retry_entry> retries;
+        std::uint64_t rounds = 0;
+
+        std::uint64_t retry_round(ticket_id ticket)
+        {
+            const std::lock_guard lock{mutex};
+            const auto it = retries.find(ticket);
+            return it == retries.end() ? 0 : it->second.round;
+        }
         bool shut = false;
     };
 
@@ -474,21 +498,23 @@ private:
     /// engine nor the limiter keeps it.
     class retry_claim {
     public:
-        retry_claim(std::shared_ptr<state> s, ticket_id t) noexcept
+        retry_claim(std::shared_ptr<state> s, ticket_id t, std::uint64_t round) noexcept
             : state_{std::move(s)}
             , ticket_{t}
+            , round_{round}
         {
         }
         retry_claim(retry_claim&& other) noexcept
             : state_{std::move(other.state_)}
             , ticket_{other.ticket_}
+            , round_{other.round_}
         {
         }
         retry_claim& operator=(retry_claim&&) = delete;
         ~retry_claim()
         {
             if (state_)
-                state_->abandon_retry(ticket_);
+                state_->abandon_retry(ticket_, round_);
         }
 
         ticket_id ticket() const noexcept { return ticket_; }
@@ -499,6 +525,7 @@ private:
     private:
         std::shared_ptr<state> state_;
         ticket_id ticket_;
+        std::uint64_t round_;
     };
 
     /// Installed in a waiting acquisition's cancellation slot.

@@ -17,19 +17,12 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/error_condition.hpp>
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-// OpenSSL's packed error codes are decoded with its own header-only helpers; nothing is linked.
-// A program that gets `asio.ssl` errors includes OpenSSL's headers anyway.
-#if __has_include(<openssl/err.h>) && __has_include(<openssl/sslerr.h>)
-#include <openssl/err.h>
-#include <openssl/sslerr.h>
-#define DISCORD_RATELIMIT_HAS_OPENSSL_ERRORS 1
-#endif
 
 namespace discord_ratelimit {
 
@@ -74,8 +67,9 @@ private:
 /// fail a connect: the search is linear, under a lock, on the error path only.
 inline const not_sent_category& not_sent_category_for(const boost::system::error_category& cause)
 {
-    static std::mutex mutex;
-    static std::vector<std::unique_ptr<const not_sent_category>> made;
+    // Never destroyed: an error code in a static object may still name its twin at exit.
+    static std::mutex& mutex = *new std::mutex;
+    static auto& made = *new std::vector<std::unique_ptr<const not_sent_category>>;
     const std::lock_guard lock{mutex};
     for (const auto& c : made)
         if (c->cause() == cause)
@@ -98,13 +92,13 @@ inline bool is_not_sent(const boost::system::error_code& ec) noexcept
 /// engine, which may send even a POST again. Never use it once any byte may have been written.
 ///
 /// The result keeps the cause's value and conditions; `not_sent_cause` gives the cause back. A
-/// cause that is already `not_sent` is returned as it is.
+/// cause that is already `not_sent`, or no error at all, is returned as it is.
 ///
 /// @par Thread Safety
 /// Safe to call concurrently.
 inline boost::system::error_code not_sent(const boost::system::error_code& cause)
 {
-    if (is_not_sent(cause))
+    if (!cause || is_not_sent(cause))
         return cause;
     return {cause.value(), detail::not_sent_category_for(cause.category())};
 }
@@ -120,22 +114,27 @@ inline boost::system::error_code not_sent_cause(const boost::system::error_code&
 /// True when `ec` (or the cause of a `not_sent` code) says that the server's TLS certificate failed
 /// verification: an error of Boost.Asio's `asio.ssl` category whose OpenSSL reason is
 /// `SSL_R_CERTIFICATE_VERIFY_FAILED` (an untrusted or expired certificate, or one for another host
-/// name under `ssl::host_name_verification`). Always false when OpenSSL's headers are not found.
+/// name under `ssl::host_name_verification`).
+///
+/// OpenSSL's packed error code is decoded here with OpenSSL's published constants (library
+/// `ERR_LIB_SSL` = 20, reason 134), in the packing of OpenSSL 3 and of 1.1, so that this header
+/// needs neither OpenSSL's headers nor its libraries, and means the same in every translation unit.
 inline bool is_certificate_rejection(const boost::system::error_code& ec) noexcept
 {
-#ifdef DISCORD_RATELIMIT_HAS_OPENSSL_ERRORS
     const auto cause = not_sent_cause(ec);
     // Compared by name: Asio's category object would pull OpenSSL's libraries into the link.
     if (!cause || std::strcmp(cause.category().name(), "asio.ssl") != 0)
         return false;
     // Asio stores `ERR_get_error()` cast to int: undo the cast before unpacking it.
-    const auto packed = static_cast<unsigned long>(static_cast<unsigned int>(cause.value()));
-    return ERR_GET_LIB(packed) == ERR_LIB_SSL &&
-           ERR_GET_REASON(packed) == SSL_R_CERTIFICATE_VERIFY_FAILED;
-#else
-    (void)ec;
-    return false;
-#endif
+    const auto packed = static_cast<std::uint32_t>(cause.value());
+    constexpr std::uint32_t lib_ssl = 20;
+    constexpr std::uint32_t certificate_verify_failed = 134;
+    constexpr std::uint32_t system_flag = 0x8000'0000U; // OpenSSL 3: an errno, not a library error
+    const bool openssl_3 = (packed & system_flag) == 0 && ((packed >> 23U) & 0xFFU) == lib_ssl &&
+                           (packed & 0x7F'FFFFU) == certificate_verify_failed;
+    const bool openssl_1_1 =
+        (packed >> 24U) == lib_ssl && (packed & 0xFFFU) == certificate_verify_failed;
+    return openssl_3 || openssl_1_1;
 }
 
 } // namespace discord_ratelimit
