@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -464,4 +465,57 @@ TEST_CASE("rule: every handler completes once: a retry the caller abandons leave
         CHECK_FALSE(f.limiter.cancel(f.p));
     }
     f.require_empty();
+}
+
+TEST_CASE("rule: a stale acquisition of a permit does not end its next retry", "[asio]")
+{
+    retrying_permit f;
+    auto first = f.limiter.async_acquire(f.p, asio::deferred);
+    std::optional<decltype(f.limiter.async_acquire(f.p, asio::deferred))> stale;
+    stale.emplace(f.limiter.async_acquire(f.p, asio::deferred)); // never started
+    outcome o1;
+    std::move(first)(record(o1));
+    drl::run_virtual<vclock>(f.ctx);
+    f.ctx.restart();
+    REQUIRE(o1.done);
+    REQUIRE_FALSE(o1.ec);
+    const auto c = f.limiter.complete(f.p, 500, headers_type{}, "");
+    REQUIRE(c.status == drl::completion_status::retry);
+    stale.reset(); // the never-started acquisition of the first retry goes away
+    outcome o2;
+    f.limiter.async_acquire(f.p, record(o2));
+    drl::run_virtual<vclock>(f.ctx);
+    REQUIRE(o2.done);
+    CHECK_FALSE(o2.ec);
+}
+
+TEST_CASE("rule: a retry granted before anyone asked for it waits out a global 429 learned since",
+          "[asio]")
+{
+    retrying_permit f;
+    drl::run_virtual<vclock>(f.ctx); // past the backoff: the engine granted it, to nobody yet
+    f.ctx.restart();
+    outcome other;
+    f.limiter.async_acquire(drl::make_route("GET", "/guilds/2"), record(other));
+    f.ctx.poll();
+    f.ctx.restart();
+    REQUIRE_FALSE(other.ec);
+    const headers_type global_headers{{"retry-after", "5"},
+                                      {"x-ratelimit-global", "true"},
+                                      {"x-ratelimit-scope", "global"},
+                                      {"via", "1.1 google"}};
+    const auto c = f.limiter.complete(
+        other.p, 429, global_headers,
+        R"({"global": true, "message": "You are being rate limited.", "retry_after": 5.0})");
+    REQUIRE(c.status == drl::completion_status::retry);
+    const auto paused_until = *c.retry_at;
+    outcome again;
+    f.limiter.async_acquire(f.p, record(again));
+    f.ctx.poll();
+    f.ctx.restart();
+    CHECK_FALSE(again.done);
+    drl::run_virtual<vclock>(f.ctx);
+    REQUIRE(again.done);
+    CHECK_FALSE(again.ec);
+    CHECK(vclock::now() >= paused_until);
 }
