@@ -1123,14 +1123,17 @@ private:
     }
 
     /// Probes held for a bucket spent in flight look again.
-    void wake_held_probes()
+    void wake_held_probes() { wake_probe_list(held_probes_); }
+
+    /// The buckets of `list` (each flagged `waiting_probe` while in it) look again.
+    void wake_probe_list(std::vector<bucket_id>& list)
     {
-        for (const auto& id : held_probes_)
+        for (const auto& id : list)
             if (auto* e = registry_.find_bucket(id)) {
                 e->waiting_probe = false;
                 mark_dirty(id, *e);
             }
-        held_probes_.clear();
+        list.clear();
     }
 
     /// A probe of a route being discovered ended: buckets that held capacity for it look again.
@@ -1144,12 +1147,7 @@ private:
             return;
         if (--it->second == 0)
             unknown_probes_.erase(it);
-        for (const auto& id : probe_waiters_)
-            if (auto* e = registry_.find_bucket(id)) {
-                e->waiting_probe = false;
-                mark_dirty(id, *e);
-            }
-        probe_waiters_.clear();
+        wake_probe_list(probe_waiters_);
     }
 
     static wait_reason bucket_wait_reason(const discord_bucket<Clock>& b) noexcept
