@@ -45,6 +45,15 @@ drl::route edit_of(std::uint64_t message)
     return drl::make_route("PATCH", "/channels/1/messages/" + std::to_string(message));
 }
 
+/// Channel 1's bucket is known, 1 per `reset_after` seconds, and spent at t0 by its first message.
+void spend_channel_one(engine_type& e, const std::string& reset_after)
+{
+    const auto first = e.acquire(message_to(1), t0);
+    REQUIRE(first.granted());
+    REQUIRE(e.complete(first.ticket, 200, bucket_headers(1, 0, reset_after), "{}", t0).status ==
+            completion_status::done);
+}
+
 /// Channel 1's message edits are known to share the bucket "edits", `limit` per 5 s (learned at
 /// t0, when its window had one request).
 void learn_edit_bucket(engine_type& e, std::uint32_t limit)
@@ -78,10 +87,7 @@ constexpr std::string_view global_429_body =
 /// reset at 1 s. Returns the waiting ticket.
 drl::ticket_id one_waiting_for_reset(engine_type& e)
 {
-    const auto first = e.acquire(message_to(1), t0);
-    REQUIRE(first.granted());
-    REQUIRE(e.complete(first.ticket, 200, bucket_headers(1, 0, "1"), "{}", t0).status ==
-            completion_status::done);
+    spend_channel_one(e, "1");
     const auto waiting = e.acquire(message_to(1), t0);
     REQUIRE(waiting.status == acquire_status::waiting);
     return waiting.ticket;
@@ -124,10 +130,7 @@ TEST_CASE("rule: an attempt that sent nothing gives back its bucket and its glob
     drl::engine_config<clock_type> config;
     config.global_limit = 1;
     engine_type e{config};
-    const auto learn = e.acquire(message_to(1), t0);
-    REQUIRE(learn.granted());
-    REQUIRE(e.complete(learn.ticket, 200, bucket_headers(1, 0, "1"), "{}", t0).status ==
-            completion_status::done);
+    spend_channel_one(e, "1");
     const time_point later = t0 + 2s;
     const auto attempt = e.acquire(message_to(1), later);
     REQUIRE(attempt.granted());
@@ -263,10 +266,7 @@ TEST_CASE("rule: a request held for a reservation is told the reservation's end,
     drl::engine_config<clock_type> config;
     config.global_limit = 2;
     engine_type e{config};
-    const auto first = e.acquire(message_to(1), t0);
-    REQUIRE(first.granted());
-    REQUIRE(e.complete(first.ticket, 200, bucket_headers(1, 0, "0.5"), "{}", t0).status ==
-            completion_status::done);
+    spend_channel_one(e, "0.5");
     for (int n = 0; n < 3; ++n)
         REQUIRE(e.acquire(message_to(1), t0).status == acquire_status::waiting);
 
@@ -695,10 +695,7 @@ TEST_CASE("rule: a withdrawn grant past its deadline fails instead of waiting ou
           "[engine][seams]")
 {
     engine_type e;
-    const auto first = e.acquire(message_to(1), t0);
-    REQUIRE(first.granted());
-    REQUIRE(e.complete(first.ticket, 200, bucket_headers(1, 0, "1"), "{}", t0).status ==
-            completion_status::done);
+    spend_channel_one(e, "1");
     drl::request_options<clock_type> options;
     options.deadline = t0 + 1050ms;
     const auto waiting = e.acquire(message_to(1), t0 + 900ms, options);
