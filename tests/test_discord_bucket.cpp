@@ -148,9 +148,9 @@ TEST_CASE("a cancelled permit gives its capacity back", "[bucket]")
 {
     bucket b;
     b.on_response(b.on_grant(t0), headers(2, 1, 1s), t0);
-    const auto w = b.on_grant(t0);
+    b.on_grant(t0);
     CHECK(b.available(t0) == 0);
-    b.on_cancel(w);
+    b.on_cancel();
     CHECK(b.available(t0) == 1);
 }
 

@@ -815,3 +815,35 @@ TEST_CASE("rule: a hash change answered after the old bucket's window rolled ove
     const auto d = e.acquire(edit_of(4), later + 1100ms);
     CHECK(d.granted());
 }
+
+TEST_CASE("rule: a permit whose route's hash goes A, B, then A again while it flies leaves no "
+          "phantom in B",
+          "[engine][seams]")
+{
+    // Messages (A, 3 per 1 s) and pins (B, 2 per 1 s) of channel 1. Three messages fly; the first
+    // answer moves the route to B, the next two name A again: they counted in A, never in B. Once
+    // B's window has reset, both pins go.
+    engine_type e;
+    const auto pin = [](int m) {
+        return drl::make_route("PUT", "/channels/1/pins/" + std::to_string(m));
+    };
+    const auto m = e.acquire(message_to(1), t0);
+    REQUIRE(e.complete(m.ticket, 200, bucket_headers(3, 2, "1", "A"), "{}", t0).status ==
+            completion_status::done);
+    const auto p = e.acquire(pin(5), t0);
+    REQUIRE(e.complete(p.ticket, 200, bucket_headers(2, 1, "1", "B"), "{}", t0).status ==
+            completion_status::done);
+    const time_point later = t0 + 10s;
+    const auto p1 = e.acquire(message_to(1), later);
+    const auto p2 = e.acquire(message_to(1), later);
+    const auto p3 = e.acquire(message_to(1), later);
+    REQUIRE((p1.granted() && p2.granted() && p3.granted()));
+    REQUIRE(e.complete(p1.ticket, 200, bucket_headers(2, 1, "1", "B"), "{}", later + 100ms)
+                .status == completion_status::done);
+    REQUIRE(e.complete(p2.ticket, 200, bucket_headers(3, 1, "1", "A"), "{}", later + 150ms)
+                .status == completion_status::done);
+    REQUIRE(e.complete(p3.ticket, 200, bucket_headers(3, 0, "1", "A"), "{}", later + 200ms)
+                .status == completion_status::done);
+    CHECK(e.acquire(pin(6), later + 1200ms).granted());
+    CHECK(e.acquire(pin(7), later + 1200ms).granted());
+}

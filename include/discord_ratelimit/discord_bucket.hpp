@@ -109,9 +109,9 @@ public:
     }
 
     /// A granted permit was never sent (or Discord did not count it): its capacity comes back.
-    /// Whatever its window, it is charged to the current one: granted in it, or carried into it
-    /// by a roll-over while in flight.
-    void on_cancel([[maybe_unused]] window_id window) noexcept
+    /// Whatever window it was granted in, it is charged to the current one: granted in it, or
+    /// carried into it by a roll-over while in flight.
+    void on_cancel() noexcept
     {
         leave_flight();
         if (granted_ > 0)

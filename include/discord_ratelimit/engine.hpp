@@ -315,8 +315,11 @@ public:
     /// gives back what it holds and is granted again when every limit allows, or fails at its
     /// deadline or maximum wait. For a driver holding a grant that nobody could use yet (a retry
     /// granted before its caller asked for it again): when the caller asks, the grant is decided
-    /// anew, under what was learned meanwhile (a global 429, a ban). Ask again with
-    /// `acquire(ticket, now)`. `error::unknown_permit` when the ticket is not granted.
+    /// anew, under what was learned meanwhile (a global 429, a ban). Never for a permit whose
+    /// request may have been sent: that would send it twice. It decides nothing itself: the next
+    /// `acquire(ticket, now)` (or `advance`) reports the new grant or the failure (a deadline or
+    /// maximum wait already past fails the ticket). `error::unknown_permit` when the ticket is not
+    /// granted.
     std::error_code requeue(ticket_id id, time_point now)
     {
         const auto index = lookup(id);
@@ -578,7 +581,7 @@ private:
     void give_back_grant(ticket& t, time_point now)
     {
         if (auto* e = registry_.find_bucket(t.bucket)) {
-            e->state.on_cancel(t.window);
+            e->state.on_cancel();
             note_spent(t.bucket, *e, now);
             if (e->queued > 0) // the capacity it gives back goes to those waiting
                 mark_dirty(t.bucket, *e);
@@ -592,7 +595,7 @@ private:
         if (t.also_charged) {
             const bucket_id also{t.also_key, t.r.major, false};
             if (auto* a = registry_.find_bucket(also)) {
-                a->state.on_cancel(0);
+                a->state.on_cancel();
                 mark_dirty(also, *a);
             }
             t.also_charged = false;
@@ -1092,23 +1095,30 @@ private:
             config_.probe_hold_limit <= duration::zero())
             return;
         const bool spent = e.state.available(now) == 0;
+        if (!spent && in_flight_marks_ == 0)
+            return; // the common case, a bucket with room: no lookup
         if (!spent && spent_majors_.empty())
             return;
         const auto it = spent_majors_.find(id.major);
         const auto reset = spent ? e.state.next_reset() : std::nullopt;
         if (spent && !reset) {
             if (e.state.limit() && e.state.in_flight() > 0) {
-                if (it == spent_majors_.end())
+                if (it == spent_majors_.end()) {
                     spent_majors_.emplace(id.major, spent_mark{time_point{}, id.key});
-                else if (!it->second.in_flight_by)
+                    ++in_flight_marks_;
+                } else if (!it->second.in_flight_by) {
                     it->second.in_flight_by = id.key;
+                    ++in_flight_marks_;
+                }
             }
             return;
         }
         // This bucket's answers (or its cancel, or its hash change) end its in-flight mark.
         const bool ended_in_flight = it != spent_majors_.end() && it->second.in_flight_by == id.key;
-        if (ended_in_flight)
+        if (ended_in_flight) {
             it->second.in_flight_by.reset();
+            --in_flight_marks_;
+        }
         if (reset && *reset > now && *reset - now <= config_.probe_hold_limit) {
             if (it == spent_majors_.end())
                 spent_majors_.emplace(id.major, spent_mark{*reset, std::nullopt});
@@ -1486,7 +1496,7 @@ private:
             const bucket_id also{t.also_key, t.r.major, false};
             if (auto* a = registry_.find_bucket(also)) {
                 if (trusted && res.headers.bucket)
-                    a->state.on_cancel(0);
+                    a->state.on_cancel();
                 else
                     a->state.on_lost(now);
                 note_spent(also, *a, now);
@@ -1561,7 +1571,7 @@ private:
             // The hash changed: the response names the bucket that counted this request, so the
             // old one gives its charge back (charged as lost, it would hold a phantom request
             // when the route's hash comes back to it) and the new one takes it.
-            from->state.on_cancel(t.window);
+            from->state.on_cancel();
             note_spent(from_id, *from, now);
             mark_dirty(from_id, *from);
             const auto key = t.r.key;
@@ -1575,11 +1585,13 @@ private:
                 ticket& other = slots_[i];
                 if (i != index && other.stage == phase::granted && other.bucket == from_id &&
                     other.r.key == key && other.r.major == major) {
+                    // The old bucket stays charged until the permit's answer names its bucket.
+                    // One already moved keeps its first old bucket: this one only had a guess.
                     if (!other.also_charged) {
                         other.also_charged = true;
                         other.also_key = from_id.key;
                     } else
-                        from->state.on_lost(now);
+                        from->state.on_cancel();
                     other.bucket = learned.bucket;
                     other.window = to.state.on_grant(now);
                 }
@@ -1771,9 +1783,14 @@ private:
         // A mark whose in-flight bucket was forgotten can no longer be ended by it.
         std::erase_if(spent_majors_, [&](const auto& item) {
             const auto& [major, mark] = item;
-            return (!mark.in_flight_by ||
-                    !registry_.find_bucket(bucket_id{*mark.in_flight_by, major, false})) &&
-                   mark.until <= now;
+            const bool orphan = mark.in_flight_by &&
+                                !registry_.find_bucket(bucket_id{*mark.in_flight_by, major, false});
+            if ((!mark.in_flight_by || orphan) && mark.until <= now) {
+                if (orphan)
+                    --in_flight_marks_;
+                return true;
+            }
+            return false;
         });
         std::erase_if(channel_edits_, [&](auto& item) {
             return item.second.empty() || now - item.second.back() >= config_.channel_edit_window;
@@ -1865,6 +1882,7 @@ private:
     };
     /// Per major parameter: the latest reset of a known bucket seen spent (see `probe_hold`).
     std::unordered_map<major_parameter, spent_mark, major_hasher> spent_majors_;
+    std::size_t in_flight_marks_ = 0; ///< marks of `spent_majors_` with `in_flight_by`
     std::priority_queue<timer, std::vector<timer>, std::greater<>> timers_;
     std::unordered_map<block_key, time_point, block_hasher> route_blocks_;
     std::unordered_map<std::uint64_t, std::deque<time_point>> channel_edits_;

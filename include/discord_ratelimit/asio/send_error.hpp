@@ -80,7 +80,8 @@ inline const not_sent_category& not_sent_category_for(const boost::system::error
 
 } // namespace detail
 
-/// True when `ec` is `not_sent(cause)`: the attempt wrote nothing.
+/// True when `ec` is `not_sent(cause)`: the attempt wrote nothing. A pure function: safe to call
+/// concurrently (as are `not_sent_cause` and `is_certificate_rejection`).
 inline bool is_not_sent(const boost::system::error_code& ec) noexcept
 {
     return dynamic_cast<const detail::not_sent_category*>(&ec.category()) != nullptr;
