@@ -1059,3 +1059,33 @@ TEST_CASE("body_edits_channel_name_or_topic reads the top-level members of a JSO
     CHECK_FALSE(body_edits_channel_name_or_topic("name=general"));
     static_assert(body_edits_channel_name_or_topic(R"({"name":"x"})"));
 }
+
+TEST_CASE("rule 2: redact_path hides webhook and interaction tokens and keeps the rest")
+{
+    const std::string webhook{webhook_token};
+    const std::string interaction{interaction_token};
+    CHECK(dr::redact_path("/webhooks/123/" + webhook) == "/webhooks/123/{webhook_token}");
+    CHECK(dr::redact_path("/api/v10/webhooks/123/" + webhook + "/messages/456?wait=true") ==
+          "/api/v10/webhooks/123/{webhook_token}/messages/456?wait=true");
+    CHECK(dr::redact_path("https://discord.com/api/WEBHOOKS/1/" + webhook + "/slack") ==
+          "https://discord.com/api/WEBHOOKS/1/{webhook_token}/slack");
+    CHECK(dr::redact_path("/interactions/9/" + interaction + "/callback") ==
+          "/interactions/9/{interaction_token}/callback");
+    // Not a token: a webhook path without one, other resources, trailing slashes.
+    CHECK(dr::redact_path("/webhooks/123") == "/webhooks/123");
+    CHECK(dr::redact_path("/webhooks/123/") == "/webhooks/123/");
+    CHECK(dr::redact_path("/channels/1/webhooks") == "/channels/1/webhooks");
+    CHECK(dr::redact_path("/channels/1/messages/2") == "/channels/1/messages/2");
+    CHECK(dr::redact_path("") == "");
+    // A token right before a query or fragment is hidden too; the query is kept.
+    CHECK(dr::redact_path("/webhooks/1/" + webhook + "?thread_id=5") ==
+          "/webhooks/1/{webhook_token}?thread_id=5");
+    CHECK(dr::redact_path("/webhooks/1/" + webhook + "#x") == "/webhooks/1/{webhook_token}#x");
+    // Whatever the input, no 4-character window of the token survives.
+    for (const auto& path : {"/webhooks//" + webhook, "webhooks/1/" + webhook + "/messages/@original",
+                             "/x/webhooks/1/" + webhook}) {
+        const auto redacted = dr::redact_path(path);
+        for (std::size_t i = 0; i + 4 <= webhook.size(); ++i)
+            CHECK(redacted.find(webhook.substr(i, 4)) == std::string::npos);
+    }
+}

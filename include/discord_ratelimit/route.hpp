@@ -270,6 +270,16 @@ inline route_result parse_route(http_method method, std::string_view path_or_url
 inline route make_route(std::string_view method, std::string_view path_or_url,
                         const route_options& options = {});
 
+/// `path` as it may be printed: the segment after `/webhooks/{id}/` and after
+/// `/interactions/{id}/` (a webhook or interaction token, which works without the bot token) is
+/// replaced by `{webhook_token}` or `{interaction_token}`, as in route keys; everything else is
+/// kept. Works on any text shaped like a path or URL (a `/api/vN` prefix, a query), whether or not
+/// it is a valid route: for messages about requests that failed.
+///
+/// @par Thread Safety
+/// Safe to call concurrently: a pure function.
+inline std::string redact_path(std::string_view path);
+
 // ---------------------------------------------------------------------------------------------
 // Implementation
 
@@ -665,6 +675,36 @@ inline route make_route(std::string_view method, std::string_view path_or_url,
     if (!result)
         throw std::system_error(result.error, std::string(result.reason));
     return result.value;
+}
+
+inline std::string redact_path(std::string_view path)
+{
+    using detail::iequals_ascii;
+    std::string out;
+    out.reserve(path.size());
+    // Segments end at '/', and the path ends at '?' or '#'; what follows them is kept as is.
+    const auto path_end = std::min(path.find_first_of("?#"), path.size());
+    std::string_view before_previous, previous; // the two segments before the current one
+    std::size_t begin = 0;
+    while (begin <= path_end) {
+        const auto slash = path.find('/', begin);
+        const auto end = std::min(slash, path_end);
+        const std::string_view segment = path.substr(begin, end - begin);
+        if (iequals_ascii(before_previous, "webhooks") && !segment.empty())
+            out += "{webhook_token}";
+        else if (iequals_ascii(before_previous, "interactions") && !segment.empty())
+            out += "{interaction_token}";
+        else
+            out += segment;
+        before_previous = previous;
+        previous = segment;
+        if (end == path_end)
+            break;
+        out += '/';
+        begin = end + 1;
+    }
+    out += path.substr(path_end);
+    return out;
 }
 
 /// Whether a JSON request body changes a channel's name or topic: its top-level object has a
