@@ -53,6 +53,13 @@ struct request_options {
     /// Fail with `error::deadline_exceeded` when the request cannot go before this time point, and
     /// at once when the known wait already ends after it.
     std::optional<typename Clock::time_point> deadline;
+    /// Fail at once with `error::rate_limited` when one wait that Discord's limits impose is known
+    /// to last longer than this: a bucket's reset, a global pause, a 429's `Retry-After` (up to a
+    /// week is valid). Unlike `max_wait`, the time spent queued behind the bot's own earlier
+    /// requests does not count, so a long backlog still drains: for tools that submit much work
+    /// at once (`discord-bulk --max-wait`). Checked when the request is submitted or asked for
+    /// again, and when a retry is scheduled.
+    std::optional<typename Clock::duration> max_rate_limit_wait;
     /// Resend this non-idempotent request (POST) even when an attempt may have reached Discord.
     bool resend_non_idempotent = false;
 };
@@ -1240,10 +1247,13 @@ private:
         const auto [at, reason] = estimate(t, now);
         if (first && t.reason == wait_reason::none)
             t.reason = reason;
-        if (at && t.limit_at && *at > *t.limit_at) {
+        const bool over_rate_limit_wait = at && t.options.max_rate_limit_wait && *at > now &&
+                                          *at - now > *t.options.max_rate_limit_wait;
+        if (over_rate_limit_wait || (at && t.limit_at && *at > *t.limit_at)) {
             // The known wait already ends past the request's limit: fail now, not at the limit.
-            const error why = t.limit_is_max_wait || !t.options.deadline ? error::rate_limited
-                                                                         : error::deadline_exceeded;
+            const error why = over_rate_limit_wait || t.limit_is_max_wait || !t.options.deadline
+                                  ? error::rate_limited
+                                  : error::deadline_exceeded;
             fail_waiting(index, why, *at - now);
             auto result = failure(id, why);
             result.wait = *at - now;
@@ -1738,6 +1748,9 @@ private:
         }
         if (retry_429 && ++t.rate_limited_attempts >= config_.retry.max_rate_limited_attempts)
             return finish_failed(index, c, error::retries_exhausted, c.wait);
+        if (t.options.max_rate_limit_wait && *retry_at > now &&
+            *retry_at - now > *t.options.max_rate_limit_wait)
+            return finish_failed(index, c, error::rate_limited, *retry_at - now);
         if (t.limit_at && *retry_at > *t.limit_at) {
             const error limit_error =
                 retry_429 || t.limit_is_max_wait ? error::rate_limited : error::deadline_exceeded;

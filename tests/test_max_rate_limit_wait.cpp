@@ -1,0 +1,130 @@
+// Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
+// request_options::max_rate_limit_wait: a wait that Discord's limits impose and that is known to
+// be longer than the bound fails the request at once; waiting behind the bot's own queue does not
+// count. Fake clock only.
+#include <discord_ratelimit/engine.hpp>
+
+#include "catch.hpp"
+#include "engine_test_support.hpp"
+#include "test_support.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace drl = discord_ratelimit;
+using namespace engine_test;
+using drl::acquire_status;
+using drl::completion_status;
+using test_support::bucket_headers;
+using test_support::headers_type;
+
+namespace {
+
+drl::route message_to(std::uint64_t channel)
+{
+    return drl::make_route("POST", "/channels/" + std::to_string(channel) + "/messages");
+}
+
+drl::request_options<clock_type> at_most(duration wait)
+{
+    drl::request_options<clock_type> o;
+    o.max_rate_limit_wait = wait;
+    return o;
+}
+
+/// A 429 of the route's own bucket asking for a week (604800 s, the longest valid Retry-After).
+const headers_type week_429{{"x-ratelimit-limit", "5"},       {"x-ratelimit-remaining", "0"},
+                            {"x-ratelimit-reset-after", "604800"},
+                            {"x-ratelimit-bucket", "week"},   {"x-ratelimit-scope", "user"},
+                            {"retry-after", "604800"},        {"via", "1.1 google"}};
+constexpr std::string_view week_body =
+    R"({"global": false, "message": "You are being rate limited.", "retry_after": 604800})";
+
+} // namespace
+
+TEST_CASE("rule 3: a 429 asking for a week fails the request at once under max_rate_limit_wait",
+          "[engine][max_wait]")
+{
+    engine_type e;
+    const auto first = e.acquire(message_to(1), t0, at_most(15min));
+    REQUIRE(first.granted());
+    const auto c = e.complete(first.ticket, 429, week_429, week_body, t0);
+    CHECK(c.status == completion_status::failed);
+    CHECK(c.error == drl::error::rate_limited);
+
+    SECTION("a later request of the same bucket fails at once, saying how long it would wait")
+    {
+        const auto later = e.acquire(message_to(1), t0 + 1s, at_most(15min));
+        CHECK(later.status == acquire_status::failed);
+        CHECK(later.error == drl::error::rate_limited);
+        CHECK(later.wait > 6 * 24h);
+    }
+    SECTION("a request of another channel is not affected")
+    {
+        CHECK(e.acquire(message_to(2), t0 + 1s, at_most(15min)).granted());
+    }
+    SECTION("without the bound, the request is retried after the week, as before")
+    {
+        engine_type unbounded;
+        const auto r = unbounded.acquire(message_to(1), t0);
+        REQUIRE(r.granted());
+        const auto retry = unbounded.complete(r.ticket, 429, week_429, week_body, t0);
+        CHECK(retry.status == completion_status::retry);
+        REQUIRE(retry.retry_at);
+        CHECK(*retry.retry_at >= t0 + 604800s);
+    }
+}
+
+TEST_CASE("rule 3: a global 429 longer than the bound fails later requests at once",
+          "[engine][max_wait]")
+{
+    engine_type e;
+    const auto first = e.acquire(message_to(1), t0, at_most(60s));
+    REQUIRE(first.granted());
+    const headers_type global{{"x-ratelimit-global", "true"},
+                              {"x-ratelimit-scope", "global"},
+                              {"retry-after", "3600"},
+                              {"via", "1.1 google"}};
+    const auto c = e.complete(first.ticket, 429, global,
+                              R"({"global": true, "message": "slow down", "retry_after": 3600})", t0);
+    CHECK(c.status == completion_status::failed);
+    CHECK(c.error == drl::error::rate_limited);
+    const auto other = e.acquire(message_to(2), t0 + 1s, at_most(60s));
+    CHECK(other.status == acquire_status::failed);
+    CHECK(other.error == drl::error::rate_limited);
+    // Within the bound, a request waits for the pause as usual.
+    const auto patient = e.acquire(message_to(3), t0 + 1s, at_most(2h));
+    CHECK(patient.status == acquire_status::waiting);
+}
+
+TEST_CASE("rule 3: a long backlog behind the bot's own requests still drains under the bound",
+          "[engine][max_wait]")
+{
+    // Channel 1's bucket lets 1 request per second go; 100 requests are submitted at once with a
+    // bound of 5 s: the last waits 99 s in the queue, yet each single wait is a 1 s reset.
+    engine_type e;
+    std::vector<drl::ticket_id> waiting;
+    std::size_t done = 0;
+    const auto first = e.acquire(message_to(1), t0, at_most(5s));
+    REQUIRE(first.granted());
+    REQUIRE(e.complete(first.ticket, 200, bucket_headers(1, 0, "1"), "{}", t0).status ==
+            completion_status::done);
+    ++done;
+    for (int i = 0; i < 99; ++i) {
+        const auto r = e.acquire(message_to(1), t0, at_most(5s));
+        REQUIRE(r.status == acquire_status::waiting);
+        waiting.push_back(r.ticket);
+    }
+    for (int second = 1; second <= 200 && done < 100; ++second) {
+        const auto now = t0 + std::chrono::seconds{second};
+        for (const auto id : granted_by_advance(e, now)) {
+            REQUIRE(e.complete(id, 200, bucket_headers(1, 0, "1"), "{}", now).status ==
+                    completion_status::done);
+            ++done;
+        }
+    }
+    CHECK(done == 100);
+    CHECK(e.stats(t0 + 200s).failed == 0);
+}
