@@ -4,11 +4,16 @@
 // Discord's rate limits allow, over a small pool of keep-alive HTTP/1.1 or HTTPS connections, and
 // ends with a one-line JSON summary.
 //
-//     discord-bulk [--token TOKEN] [--connections N] API_BASE <requests.txt
+//     DISCORD_TOKEN=... discord-bulk [OPTIONS] API_BASE <requests.txt
 //
-// Every request is submitted at once, each through discord_ratelimit::async_send: one rate_limiter
-// decides which goes when and which to send again.
+// It reads its input as it sends, holding a bounded window of requests; each goes through
+// discord_ratelimit::async_send: one rate_limiter decides which goes when and which to send again.
+// Built for a hostile network: every response is read within bounds, the token never appears on
+// the command line or in a message, and no wait is longer than --max-wait.
 
+#include "../common/safe_client.hpp"
+
+#include <discord_ratelimit/asio/beast_read.hpp>
 #include <discord_ratelimit/asio/beast_send.hpp>
 #include <discord_ratelimit/detail/json_scanner.hpp>
 #include <discord_ratelimit/route.hpp>
@@ -18,13 +23,18 @@
 #include <boost/asio/append.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -33,9 +43,12 @@
 
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -46,6 +59,7 @@
 #include <exception>
 #include <iomanip>
 #include <iostream>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,15 +91,43 @@ constexpr auto io_timeout = std::chrono::seconds{30};
 /// `connection::peer_closed`.)
 constexpr auto max_idle = std::chrono::seconds{30};
 
-constexpr std::string_view usage = R"(usage: discord-bulk [--token TOKEN] [--connections N] API_BASE
+/// The longest wait a rate limit may impose before the requests it holds fail (`--max-wait`).
+constexpr auto default_max_wait = std::chrono::minutes{15};
+/// The longest valid `Retry-After` is a week; a bound above it bounds nothing.
+constexpr std::size_t max_max_wait_s = 7 * 24 * 3600;
+/// Requests read from the input and not yet ended, at most (`--window`).
+constexpr std::size_t default_window = 10'000;
+constexpr std::size_t max_window = 1'000'000;
+/// The longest input line: a request with a body of up to Discord's limits, and some room.
+constexpr std::size_t max_line = 1 << 20;
+/// How often the progress line is written: redrawn on a terminal, appended to a log.
+constexpr auto progress_on_terminal = std::chrono::seconds{1};
+constexpr auto default_progress_in_log = std::chrono::seconds{30};
+
+constexpr std::string_view usage = R"(usage: discord-bulk [OPTIONS] API_BASE <requests.txt
 
 Sends the Discord API requests read from standard input, one a line, within Discord's rate limits:
     METHOD PATH [JSON-BODY]        e.g.  POST /channels/123/messages {"content":"hi"}
 PATH is relative to API_BASE/v10. Blank lines and lines starting with '#' are ignored.
-The last line on standard output is a JSON summary; failures are listed on standard error.
+The last line on standard output is a JSON summary; failures are listed on standard error, with
+webhook and interaction tokens in paths hidden.
 
-  --token TOKEN      the bot token (default: the environment variable DISCORD_TOKEN)
+The bot token comes from the environment variable DISCORD_TOKEN, or from a file:
+  --token-file PATH  read the token from the first line of PATH; "-": the first line of standard
+                     input, before the requests. There is no --token: every local user can read
+                     a program's command line (ps, /proc/PID/cmdline).
+
   --connections N    keep-alive connections at most, 1 to 256 (default 8)
+  --max-wait S       a request fails instead of waiting longer than S seconds for one rate limit
+                     (a 429's Retry-After may ask for up to a week); waiting behind earlier
+                     requests does not count. 0 to 604800, default 900 (15 minutes)
+  --window N         requests read ahead of those finished, 1 to 1000000 (default 10000): the
+                     input is read as requests are sent, never all at once
+  --quiet            no progress line (by default one on standard error: redrawn every second on
+                     a terminal, a plain line every 30 seconds otherwise)
+  --progress S       seconds between two plain progress lines, 1 to 3600 (default 30)
+  --insecure-http    allow http:// to a host other than this machine (the token then crosses the
+                     network in clear text); https:// is required otherwise
   API_BASE           the API root without version, e.g. https://discord.com/api
 
 Exit status: 0 when every request succeeded, 1 otherwise, 2 on bad usage.
@@ -178,8 +220,13 @@ std::variant<api_endpoint, std::string_view> parse_api_base(std::string_view url
 // ---- The command line ---------------------------------------------------------------------------
 
 struct arguments {
-    std::string token;
+    std::optional<std::string> token_file;
     std::size_t connections = default_connections;
+    std::chrono::seconds max_wait = default_max_wait;
+    std::size_t window = default_window;
+    bool quiet = false;
+    std::chrono::seconds progress = default_progress_in_log;
+    bool insecure_http = false;
     api_endpoint api;
     bool help = false;
 };
@@ -189,7 +236,6 @@ struct arguments {
 std::variant<arguments, std::string> parse_arguments(int argc, char** argv)
 {
     arguments args;
-    std::optional<std::string> token;
     std::optional<std::string_view> api_base;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -198,18 +244,37 @@ std::variant<arguments, std::string> parse_arguments(int argc, char** argv)
             args.help = true;
             return args;
         }
-        if (arg == "--token" || arg == "--connections") {
+        if (arg == "--token" || arg.starts_with("--token="))
+            return std::string{safe_client::token_on_command_line};
+        if (arg == "--quiet") {
+            args.quiet = true;
+        } else if (arg == "--insecure-http") {
+            args.insecure_http = true;
+        } else if (arg == "--token-file" || arg == "--connections" || arg == "--max-wait" ||
+                   arg == "--window" || arg == "--progress") {
             if (i + 1 == argc)
                 return where + std::string{arg} + " needs a value";
             const std::string_view value = argv[++i];
-            if (arg == "--token") {
-                token = value;
-                continue;
-            }
             const auto n = parse_number(value);
-            if (!n || *n < 1 || *n > max_connections)
-                return where + "--connections takes a number from 1 to 256";
-            args.connections = *n;
+            if (arg == "--token-file") {
+                args.token_file = std::string{value};
+            } else if (arg == "--connections") {
+                if (!n || *n < 1 || *n > max_connections)
+                    return where + "--connections takes a number from 1 to 256";
+                args.connections = *n;
+            } else if (arg == "--max-wait") {
+                if (!n || *n > max_max_wait_s)
+                    return where + "--max-wait takes a number of seconds from 0 to 604800";
+                args.max_wait = std::chrono::seconds{*n};
+            } else if (arg == "--progress") {
+                if (!n || *n < 1 || *n > 3600)
+                    return where + "--progress takes a number of seconds from 1 to 3600";
+                args.progress = std::chrono::seconds{*n};
+            } else {
+                if (!n || *n < 1 || *n > max_window)
+                    return where + "--window takes a number from 1 to 1000000";
+                args.window = *n;
+            }
         } else if (arg.starts_with('-')) {
             return where + "unknown option";
         } else if (api_base) {
@@ -224,15 +289,10 @@ std::variant<arguments, std::string> parse_arguments(int argc, char** argv)
     if (const auto* problem = std::get_if<std::string_view>(&api))
         return "API_BASE: " + std::string{*problem};
     args.api = std::get<api_endpoint>(api);
-
-    if (!token)
-        if (const char* from_environment = std::getenv("DISCORD_TOKEN"))
-            token = from_environment;
-    if (!token || token->empty())
-        return "no token: pass --token TOKEN or set DISCORD_TOKEN";
-    if (has_space_or_control(*token))
-        return "the token has spaces or control characters (give it without the \"Bot \" prefix)";
-    args.token = std::move(*token);
+    if (!args.api.tls)
+        if (auto refusal = safe_client::plain_http_refusal(args.api.host, args.insecure_http);
+            !refusal.empty())
+            return "API_BASE: " + refusal;
     return args;
 }
 
@@ -316,28 +376,108 @@ parse_request(std::string_view line, const api_endpoint& api, const std::string&
     return request;
 }
 
-/// Reads every request of `in`. Reports malformed lines on stderr and counts them.
-std::vector<request_line> read_requests(std::istream& in, const api_endpoint& api,
-                                        const std::string& authorization, std::size_t& malformed)
-{
-    std::vector<request_line> requests;
-    std::string text;
-    for (std::size_t number = 1; std::getline(in, text); ++number) {
-        const auto line = trim(std::string_view{text}.substr(0, text.find_last_not_of('\r') + 1));
-        if (line.empty() || line.starts_with('#'))
-            continue;
-        auto parsed = parse_request(line, api, authorization);
-        if (auto* request = std::get_if<request_line>(&parsed)) {
-            request->number = number;
-            requests.push_back(std::move(*request));
-        } else {
-            std::cerr << "line " << number << ": skipped: " << std::get<std::string_view>(parsed)
-                      << '\n';
-            ++malformed;
-        }
+/// Standard input, a line at a time, read as the requests are sent rather than all at once.
+/// A pipe, a terminal or a socket is read asynchronously; a regular file (which Linux's epoll
+/// cannot wait for, and which never blocks for long) is read directly. Holds at most one line
+/// and one read's worth of bytes.
+class line_source {
+public:
+    /// A line without its end of line, or a line too long to be a request.
+    struct line {
+        std::string text;
+        bool too_long = false;
+    };
+
+    line_source(const asio::any_io_executor& ex, int fd)
+        : fd_{fd}
+        , flags_{::fcntl(fd, F_GETFL)}
+        , descriptor_{ex}
+    {
+        const int copy = ::dup(fd);
+        boost::system::error_code ec;
+        if (copy >= 0)
+            descriptor_.assign(copy, ec);
+        if (copy >= 0 && ec)
+            ::close(copy); // a regular file: read directly
     }
-    return requests;
-}
+    line_source(const line_source&) = delete;
+    line_source& operator=(const line_source&) = delete;
+    /// Asio makes the descriptor non-blocking, and a terminal shares that with the shell: give it
+    /// back as it was.
+    ~line_source()
+    {
+        if (flags_ != -1)
+            ::fcntl(fd_, F_SETFL, flags_);
+    }
+
+    /// The next line, or nothing at the end of the input (or after `cancel`, or a read error).
+    asio::awaitable<std::optional<line>> next()
+    {
+        line result;
+        for (;;) {
+            const auto newline = buffer_.find('\n', scanned_);
+            const auto end = newline == std::string::npos ? buffer_.size() : newline;
+            if (!result.too_long && result.text.size() + (end - scanned_) > max_line)
+                result.too_long = true; // keep skipping until the end of the line
+            if (!result.too_long)
+                result.text.append(buffer_, scanned_, end - scanned_);
+            if (newline != std::string::npos) {
+                scanned_ = newline + 1; // the rest of the buffer is the next lines
+                co_return result;
+            }
+            buffer_.clear();
+            scanned_ = 0;
+            if (ended_ || !co_await fill())
+                break;
+        }
+        ended_ = true;
+        if (result.text.empty() && !result.too_long)
+            co_return std::nullopt;
+        co_return result; // the last line, without its end of line
+    }
+
+    /// Stops reading: a pending `next` ends with nothing, and so do later ones.
+    void cancel()
+    {
+        ended_ = true;
+        if (descriptor_.is_open())
+            descriptor_.cancel();
+    }
+
+private:
+    /// Reads more into `buffer_`; false at the end of the input or on an error.
+    asio::awaitable<bool> fill()
+    {
+        std::array<char, 64 * 1024> bytes; // NOLINT: filled before use
+        std::size_t n = 0;
+        if (descriptor_.is_open()) {
+            boost::system::error_code ec;
+            n = co_await descriptor_.async_read_some(asio::buffer(bytes),
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+            if (ec)
+                co_return false;
+        } else {
+            ssize_t got = 0;
+            do
+                got = ::read(fd_, bytes.data(), bytes.size());
+            while (got < 0 && errno == EINTR);
+            if (got <= 0)
+                co_return false;
+            n = static_cast<std::size_t>(got);
+        }
+        if (ended_)
+            co_return false;
+        buffer_.append(bytes.data(), n);
+        co_return true;
+    }
+
+    int fd_;
+    int flags_;
+    asio::posix::stream_descriptor descriptor_;
+    std::string buffer_;
+    std::size_t scanned_ = 0; ///< where the next line of `buffer_` begins
+    bool ended_ = false;
+};
 
 // ---- Connections --------------------------------------------------------------------------------
 
@@ -350,7 +490,7 @@ struct exchange_result {
     response_message response;
 };
 
-/// Writes `request` and reads its response, within `io_timeout`.
+/// Writes `request` and reads its final response, within `io_timeout`.
 template <class Stream>
 asio::awaitable<exchange_result> round_trip(Stream& stream, beast::flat_buffer& buffer,
                                             const request_message& request)
@@ -359,9 +499,11 @@ asio::awaitable<exchange_result> round_trip(Stream& stream, beast::flat_buffer& 
     beast::get_lowest_layer(stream).expires_after(io_timeout);
     co_await http::async_write(stream, request,
                                asio::redirect_error(asio::use_awaitable, result.error));
+    // The final response, within drl::response_limits (16 KiB of header, 8 MiB of body, 64 KiB
+    // buffered unparsed), past any interim 1xx.
     if (!result.error)
-        co_await http::async_read(stream, buffer, result.response,
-                                  asio::redirect_error(asio::use_awaitable, result.error));
+        co_await drl::async_read_response(stream, buffer, result.response,
+                                          asio::redirect_error(asio::use_awaitable, result.error));
     co_return result;
 }
 
@@ -437,13 +579,48 @@ private:
         return errno != EAGAIN && errno != EWOULDBLOCK; // EAGAIN: open, nothing to read
     }
 
+    /// The host's addresses, or an error: `timed_out` after `io_timeout`. A name lookup runs on
+    /// Asio's resolver thread, where a cancel cannot stop it: the timer answers instead, and a
+    /// late answer is dropped.
+    asio::awaitable<std::variant<asio::ip::tcp::resolver::results_type, boost::system::error_code>>
+    resolve()
+    {
+        struct lookup {
+            explicit lookup(const asio::any_io_executor& ex)
+                : timer{ex, io_timeout}
+            {
+            }
+            asio::steady_timer timer;
+            bool done = false;
+            boost::system::error_code ec = asio::error::timed_out;
+            asio::ip::tcp::resolver::results_type results;
+        };
+        const auto state = std::make_shared<lookup>(resolver_.get_executor());
+        resolver_.async_resolve(api_.host, api_.port,
+                                [state](const boost::system::error_code& ec,
+                                        asio::ip::tcp::resolver::results_type results) {
+                                    if (state->done)
+                                        return;
+                                    state->done = true;
+                                    state->ec = ec;
+                                    state->results = std::move(results);
+                                    state->timer.cancel();
+                                });
+        boost::system::error_code ignored;
+        co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+        state->done = true;
+        if (state->ec)
+            co_return state->ec;
+        co_return std::move(state->results);
+    }
+
     asio::awaitable<boost::system::error_code> open()
     {
         boost::system::error_code ec;
-        const auto endpoints = co_await resolver_.async_resolve(
-            api_.host, api_.port, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec)
-            co_return ec;
+        auto resolved = co_await resolve();
+        if (auto* failed = std::get_if<boost::system::error_code>(&resolved))
+            co_return *failed;
+        const auto& endpoints = std::get<asio::ip::tcp::resolver::results_type>(resolved);
         // A TLS stream cannot be reused after an error: every open starts a new one.
         if (tls_context_ != nullptr)
             stream_.emplace<tls_stream>(resolver_.get_executor(), *tls_context_);
@@ -463,7 +640,11 @@ private:
             SSL_set_tlsext_host_name(tls->native_handle(), api_.host.c_str()) != 1)
             co_return boost::system::error_code{static_cast<int>(::ERR_get_error()),
                                                 asio::error::get_ssl_category()};
-        tls->set_verify_callback(ssl::host_name_verification{api_.host});
+        // The certificate must name the host in its subject alternative names, never only in its
+        // common name.
+        if (!safe_client::require_host_in_subject_alt_names(SSL_get0_param(tls->native_handle()),
+                                                            api_.host))
+            co_return boost::system::error_code{asio::error::invalid_argument};
         co_await tls->async_handshake(ssl::stream_base::client,
                                       asio::redirect_error(asio::use_awaitable, ec));
         co_return ec;
@@ -591,7 +772,7 @@ asio::awaitable<exchange_result> connection_pool::exchange(request_message reque
 // ---- Sending ------------------------------------------------------------------------------------
 
 struct summary {
-    std::size_t sent = 0;
+    std::size_t sent = 0; ///< requests submitted (malformed lines are not)
     std::size_t ok = 0;
     std::size_t failed = 0;
     std::size_t retried_429 = 0;
@@ -616,102 +797,261 @@ std::string failure_reason(std::string reason, const attempt& last)
     return reason;
 }
 
-/// Submits every request at once, each through `drl::async_send`, and counts how they end: the
-/// limiter lets each attempt go, an attempt runs on a pooled connection, and the limiter decides
-/// from its outcome whether the request is done, sent again or failed. The first SIGINT or SIGTERM
-/// stops both (requests waiting for a permit or for a connection fail unsent, those on the wire
-/// finish); a second one aborts those too.
+/// A duration for people: "45s", "3m 20s", "2h 5m", "6d 23h".
+std::string for_people(std::chrono::seconds d)
+{
+    const auto s = d.count();
+    if (s < 60)
+        return std::to_string(s) + "s";
+    if (s < 3600)
+        return std::to_string(s / 60) + "m " + std::to_string(s % 60) + "s";
+    if (s < 86400)
+        return std::to_string(s / 3600) + "h " + std::to_string(s % 3600 / 60) + "m";
+    return std::to_string(s / 86400) + "d " + std::to_string(s % 86400 / 3600) + "h";
+}
+
+/// What the limiter last made a request wait for, for the progress line. Called by the engine
+/// with the limiter's lock held: it only records.
+class wait_watcher final : public drl::engine_observer {
+public:
+    void on_waited(const drl::route&, std::chrono::nanoseconds waited, drl::wait_reason why) override
+    {
+        if (waited >= std::chrono::milliseconds{100})
+            last_reason = why;
+    }
+    drl::wait_reason last_reason = drl::wait_reason::none;
+};
+
+/// Reads requests from the input as it sends them, at most `--window` at a time, each through
+/// `drl::async_send`: the limiter lets each attempt go, an attempt runs on a pooled connection,
+/// and the limiter decides from its outcome whether the request is done, sent again or failed.
+/// The first SIGINT or SIGTERM stops reading and stops both (requests waiting for a permit or for
+/// a connection fail unsent, those on the wire finish); a second one aborts those too.
 class bulk_sender {
 public:
-    bulk_sender(drl::rate_limiter& limiter, connection_pool& pool)
+    bulk_sender(drl::rate_limiter& limiter, connection_pool& pool, line_source& input,
+                const arguments& args, std::string authorization, std::size_t first_line,
+                const wait_watcher& watcher)
         : limiter_{limiter}
         , pool_{pool}
+        , input_{input}
+        , args_{args}
+        , authorization_{std::move(authorization)}
+        , line_number_{first_line}
+        , watcher_{watcher}
         , signals_{limiter.get_executor(), SIGINT, SIGTERM}
+        , room_{limiter.get_executor()}
+        , progress_{limiter.get_executor()}
+        , terminal_{::isatty(STDERR_FILENO) == 1}
     {
     }
 
-    void start(std::vector<request_line>& requests)
+    void start()
     {
-        summary_.sent = requests.size();
-        outstanding_ = requests.size();
         started_ = std::chrono::steady_clock::now();
-        if (requests.empty())
-            return all_ended();
         wait_for_signal();
-        for (auto& request : requests)
-            drl::async_send<response_message>(
-                limiter_, request.route,
-                [this, &request](auto handler) { send_attempt(request, std::move(handler)); },
-                [this, &request](const boost::system::error_code& ec, response_message res) {
-                    request_ended(request, ec, res);
-                });
+        if (!args_.quiet)
+            show_progress_later();
+        asio::co_spawn(limiter_.get_executor(), feed(), [](std::exception_ptr failure) {
+            if (failure) // a bug or no memory left: let it end io_context::run
+                std::rethrow_exception(failure);
+        });
     }
 
     const summary& result() const noexcept { return summary_; }
-    bool interrupted() const noexcept { return interrupted_; }
+    /// Interrupted, or stopped by a wait longer than --max-wait for every request.
+    bool stopped() const noexcept { return stopping_; }
+    std::size_t malformed() const noexcept { return malformed_; }
 
 private:
+    /// A request from its submission to its end. Its address is stable while it lives.
+    struct tracked {
+        request_line line;
+        asio::cancellation_signal cancel;
+        bool on_wire = false;
+        std::string refused; ///< why the tool failed it itself, if it did
+    };
+    using tracked_list = std::list<tracked>;
+
+    /// Reads the input and submits each request, keeping at most `--window` of them unfinished.
+    asio::awaitable<void> feed()
+    {
+        for (;; ++line_number_) {
+            while (live_.size() >= args_.window && !stopping_) {
+                room_.expires_at(asio::steady_timer::time_point::max());
+                boost::system::error_code woken; // `room_.cancel()`
+                co_await room_.async_wait(asio::redirect_error(asio::use_awaitable, woken));
+            }
+            if (stopping_)
+                break;
+            auto input_line = co_await input_.next();
+            if (!input_line || stopping_)
+                break;
+            if (input_line->too_long) {
+                report_malformed("longer than 1 MiB");
+                continue;
+            }
+            const std::string_view text{input_line->text};
+            const auto line = trim(text.substr(0, text.find_last_not_of('\r') + 1));
+            if (line.empty() || line.starts_with('#'))
+                continue;
+            auto parsed = parse_request(line, args_.api, authorization_);
+            if (auto* request = std::get_if<request_line>(&parsed))
+                submit(std::move(*request));
+            else
+                report_malformed(std::get<std::string_view>(parsed));
+        }
+        input_ended_ = true;
+        maybe_all_ended();
+    }
+
+    void report_malformed(std::string_view why)
+    {
+        ++malformed_;
+        print_above_progress("line " + std::to_string(line_number_) + ": skipped: " +
+                             std::string{why});
+    }
+
+    void submit(request_line request)
+    {
+        auto& t = live_.emplace_back();
+        const auto it = std::prev(live_.end());
+        t.line = std::move(request);
+        t.line.number = line_number_;
+        ++summary_.sent;
+        drl::rate_limiter::options_type options;
+        options.max_rate_limit_wait = args_.max_wait;
+        drl::async_send<response_message>(
+            limiter_, t.line.route,
+            [this, &t](auto handler) { send_attempt(t, std::move(handler)); }, options,
+            asio::bind_cancellation_slot(
+                t.cancel.slot(),
+                [this, it](const boost::system::error_code& ec, const response_message& res) {
+                    request_ended(it, ec, res);
+                }));
+    }
+
     /// One attempt, once the limiter lets the request go: `handler` gets its outcome.
     template <class Handler>
-    void send_attempt(request_line& request, Handler handler)
+    void send_attempt(tracked& t, Handler handler)
     {
         // The library sends again after a 429 only when it retries it.
-        if (request.last.status == 429)
+        if (t.line.last.status == 429)
             ++summary_.retried_429;
-        asio::co_spawn(pool_.get_executor(), pool_.exchange(request.message),
-                       [&request, handler = std::move(handler)](std::exception_ptr failure,
+        t.on_wire = true;
+        ++on_wire_;
+        asio::co_spawn(pool_.get_executor(), pool_.exchange(t.line.message),
+                       [this, &t, handler = std::move(handler)](std::exception_ptr failure,
                                                                 exchange_result r) mutable {
                            if (failure) // a bug or no memory left: let it end io_context::run
                                std::rethrow_exception(failure);
+                           t.on_wire = false;
+                           --on_wire_;
                            // One the pool stopped before it had a connection never began.
                            if (!drl::is_not_sent(r.error) ||
                                drl::not_sent_cause(r.error) != asio::error::operation_aborted)
-                               request.last = {r.error, r.error ? 0U : r.response.result_int()};
+                               t.line.last = {r.error, r.error ? 0U : r.response.result_int()};
+                           if (!r.error && r.response.result_int() == 429)
+                               check_wait(t, r.response);
                            std::move(handler)(r.error, std::move(r.response));
                        });
     }
 
+    /// A 429 asking for more than --max-wait: the engine fails this request, and refuses the
+    /// others as they ask again; those of the same route already waiting are failed here, and a
+    /// global one stops everything: none of them would go before the bound.
+    void check_wait(tracked& t, const response_message& res)
+    {
+        const std::string retry_after{res[http::field::retry_after]};
+        char* end = nullptr;
+        const double seconds = std::strtod(retry_after.c_str(), &end);
+        if (retry_after.empty() || end != retry_after.c_str() + retry_after.size() ||
+            !(seconds > static_cast<double>(args_.max_wait.count())))
+            return;
+        const bool global = beast::iequals(res["X-RateLimit-Global"], "true") ||
+                            beast::iequals(res["X-RateLimit-Scope"], "global");
+        const auto wait = for_people(std::chrono::seconds{
+            static_cast<std::int64_t>(std::min(seconds, 1e9))});
+        const std::string why = "Discord asked to wait " + wait + (global ? " for every request" : "") +
+                                ", longer than --max-wait (" + for_people(args_.max_wait) + ")";
+        t.refused = why;
+        if (global)
+            return stop("stopping: " + why);
+        // Emitted after this handler returns: a cancelled request ends (and leaves `live_`) later.
+        std::vector<tracked*> same_route;
+        for (auto& other : live_)
+            if (&other != &t && !other.on_wire && other.line.route.key == t.line.route.key &&
+                other.line.route.major == t.line.route.major)
+                same_route.push_back(&other);
+        asio::post(limiter_.get_executor(), [why, same_route] {
+            for (auto* other : same_route) {
+                other->refused = why;
+                other->cancel.emit(asio::cancellation_type::terminal);
+            }
+        });
+    }
+
     /// How `async_send` ended the request.
-    void request_ended(const request_line& request, const boost::system::error_code& ec,
+    void request_ended(tracked_list::iterator it, const boost::system::error_code& ec,
                        const response_message& res)
     {
-        if (ec == asio::error::operation_aborted) // interrupted while waiting for a connection
-            return failed(request, failure_reason("interrupted before it was sent", request.last));
-        if (ec) // shut down, banned, not resent, retries exhausted, 4xx...
-            return failed(request, failure_reason(ec.message(), request.last));
-        if (http::to_status_class(res.result()) != http::status_class::successful)
-            return failed(request, failure_reason("not a 2xx response", request.last));
-        succeeded();
+        const tracked& t = *it;
+        if (!t.refused.empty() &&
+            (ec == drl::error::rate_limited || ec == asio::error::operation_aborted ||
+             ec == drl::error::shut_down))
+            failed(t, failure_reason(t.refused, t.line.last));
+        else if (ec == asio::error::operation_aborted) // interrupted waiting for a connection
+            failed(t, failure_reason("interrupted before it was sent", t.line.last));
+        else if (ec) // shut down, banned, not resent, retries exhausted, 4xx...
+            failed(t, failure_reason(ec.message(), t.line.last));
+        else if (http::to_status_class(res.result()) != http::status_class::successful)
+            failed(t, failure_reason("not a 2xx response", t.line.last));
+        else
+            ++summary_.ok;
+        // Later: `async_send` may still be unwinding the operation that holds `t`'s lambdas.
+        asio::post(limiter_.get_executor(), [this, it] {
+            live_.erase(it);
+            room_.cancel(); // the reader may read on
+            maybe_all_ended();
+        });
     }
 
-    void succeeded()
-    {
-        ++summary_.ok;
-        one_ended();
-    }
-
-    void failed(const request_line& request, const std::string& reason)
+    void failed(const tracked& t, const std::string& reason)
     {
         ++summary_.failed;
-        std::cerr << "line " << request.number << ": " << request.method << ' ' << request.path
-                  << ": " << reason << '\n';
-        one_ended();
+        // The path as given, with any webhook or interaction token in it hidden.
+        print_above_progress("line " + std::to_string(t.line.number) + ": " + t.line.method + ' ' +
+                             drl::redact_path(t.line.path) + ": " + reason);
     }
 
-    void one_ended()
+    void maybe_all_ended()
     {
-        if (--outstanding_ == 0)
-            all_ended();
-    }
-
-    void all_ended()
-    {
+        if (!input_ended_ || !live_.empty() || ended_)
+            return;
+        ended_ = true;
         const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
         summary_.elapsed_s = elapsed.count();
         signals_.cancel();
+        progress_.cancel();
+        if (terminal_ && progress_shown_)
+            std::cerr << "\r\x1b[K" << std::flush;
         // The limiter may still have a timer armed for a wake-up no request needs any more: stop
         // it, so that io_context::run returns now.
         limiter_.shutdown();
+    }
+
+    /// Stops taking lines and ends every request not on the wire.
+    void stop(const std::string& why)
+    {
+        if (stopping_)
+            return;
+        stopping_ = true;
+        print_above_progress("discord-bulk: " + why + "; lines after line " +
+                             std::to_string(line_number_) + " are not read");
+        input_.cancel();
+        room_.cancel();
+        limiter_.shutdown(); // those waiting for a permit
+        pool_.stop();        // those granted, waiting for a connection
     }
 
     void wait_for_signal()
@@ -721,24 +1061,88 @@ private:
                 return; // every request ended
             if (!interrupted_) {
                 interrupted_ = true;
-                std::cerr << "discord-bulk: interrupted: requests not sent yet fail, requests on "
-                             "the wire finish (interrupt again to abort them)\n";
-                limiter_.shutdown(); // those waiting for a permit
-                pool_.stop();        // those granted, waiting for a connection
+                stop("interrupted: requests not sent yet fail, requests on the wire finish "
+                     "(interrupt again to abort them)");
                 wait_for_signal();
             } else {
-                std::cerr << "discord-bulk: aborting the requests on the wire\n";
+                print_above_progress("discord-bulk: aborting the requests on the wire");
                 pool_.close();
             }
         });
     }
 
+    // ---- Progress ----
+
+    void show_progress_later()
+    {
+        progress_.expires_after(terminal_ ? progress_on_terminal
+                                          : std::chrono::steady_clock::duration{args_.progress});
+        progress_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || ended_)
+                return;
+            show_progress();
+            show_progress_later();
+        });
+    }
+
+    /// "12,000 done (11,990 ok, 10 failed), 9,500 waiting (last wait: bucket_exhausted), 8 on the
+    /// wire; about 4m 10s left for the lines read so far".
+    void show_progress()
+    {
+        const auto done = summary_.ok + summary_.failed;
+        const auto waiting = live_.size() - on_wire_;
+        std::string line = "discord-bulk: " + std::to_string(done) + " done (" +
+                           std::to_string(summary_.ok) + " ok, " +
+                           std::to_string(summary_.failed) + " failed), " +
+                           std::to_string(waiting) + " waiting";
+        if (waiting != 0 && watcher_.last_reason != drl::wait_reason::none)
+            line += " (last wait: " + std::string{drl::to_string(watcher_.last_reason)} + ")";
+        line += ", " + std::to_string(on_wire_) + " on the wire";
+        const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started_;
+        if (done != 0 && !live_.empty()) {
+            const double left = static_cast<double>(live_.size()) * elapsed.count() /
+                                static_cast<double>(done);
+            line += "; about " + for_people(std::chrono::seconds{static_cast<std::int64_t>(
+                                     std::min(left, 1e9))}) +
+                    " left" + (input_ended_ ? "" : " for the lines read so far");
+        }
+        progress_shown_ = true;
+        if (terminal_)
+            std::cerr << '\r' << line << "\x1b[K" << std::flush;
+        else
+            std::cerr << line << '\n';
+    }
+
+    /// A line of its own on stderr, above the progress line of a terminal, which is redrawn.
+    void print_above_progress(const std::string& text)
+    {
+        if (terminal_ && progress_shown_)
+            std::cerr << "\r\x1b[K";
+        std::cerr << text << '\n';
+        if (terminal_ && progress_shown_ && !ended_)
+            show_progress();
+    }
+
     drl::rate_limiter& limiter_;
     connection_pool& pool_;
+    line_source& input_;
+    const arguments& args_;
+    std::string authorization_;
+    std::size_t line_number_;
+    const wait_watcher& watcher_;
     asio::signal_set signals_;
+    asio::steady_timer room_;     ///< the reader waits on it for room in the window
+    asio::steady_timer progress_; ///< the next progress line
+    bool terminal_;
+    bool progress_shown_ = false;
+    tracked_list live_; ///< submitted, not ended
+    std::size_t on_wire_ = 0;
+    std::size_t malformed_ = 0;
     summary summary_;
-    std::size_t outstanding_ = 0;
     std::chrono::steady_clock::time_point started_;
+    bool input_ended_ = false;
+    bool ended_ = false;
+    bool stopping_ = false;
     bool interrupted_ = false;
 };
 
@@ -767,21 +1171,49 @@ int main(int argc, char** argv)
     }
 
     try {
-        std::size_t malformed = 0;
-        auto requests = read_requests(std::cin, args.api, "Bot " + args.token, malformed);
-
         asio::io_context io{1};
+        line_source input{io.get_executor(), STDIN_FILENO};
+
+        // The token: from DISCORD_TOKEN, a file, or the first line of standard input.
+        safe_client::token_result token;
+        std::size_t first_line = 1;
+        if (args.token_file && *args.token_file == "-") {
+            std::optional<line_source::line> line;
+            asio::co_spawn(io, input.next(), [&](std::exception_ptr e, auto l) {
+                if (e)
+                    std::rethrow_exception(e);
+                line = std::move(l);
+            });
+            io.run();
+            io.restart();
+            token = !line ? safe_client::token_result{{}, "standard input: no token in it"}
+                    : line->too_long
+                        ? safe_client::token_result{{}, "standard input: the first line is too "
+                                                        "long for a token"}
+                        : safe_client::checked_token(std::move(line->text));
+            first_line = 2;
+        } else {
+            token = safe_client::bot_token(args.token_file ? &*args.token_file : nullptr);
+        }
+        if (!token.error.empty()) {
+            std::cerr << "discord-bulk: " << token.error << "\n\n" << usage;
+            return 2;
+        }
+
         std::optional<ssl::context> tls;
         if (args.api.tls)
             tls.emplace(make_tls_context());
-        drl::rate_limiter limiter{io.get_executor()};
+        wait_watcher watcher;
+        drl::engine_config<std::chrono::steady_clock> config;
+        config.observer = &watcher;
+        drl::rate_limiter limiter{io.get_executor(), config};
         connection_pool pool{io.get_executor(), args.api, tls ? &*tls : nullptr, args.connections};
-        bulk_sender sender{limiter, pool};
-        sender.start(requests);
+        bulk_sender sender{limiter, pool, input, args, "Bot " + token.token, first_line, watcher};
+        sender.start();
         io.run();
 
         print_summary(sender.result());
-        return malformed == 0 && sender.result().failed == 0 && !sender.interrupted() ? 0 : 1;
+        return sender.malformed() == 0 && sender.result().failed == 0 && !sender.stopped() ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "discord-bulk: " << e.what() << '\n';
         return 1;

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ namespace integration {
 
 struct program_result {
     int exit_code = -1;     ///< the exit status, or -1 when killed by a signal
+    long max_rss_kib = 0;   ///< the most memory it held at once (its peak resident set), in KiB
     bool timed_out = false; ///< killed for outliving its deadline
     std::string out;
     std::string err;
@@ -174,8 +176,10 @@ inline program_result run_program(const program_run& run)
         }
     }
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    struct rusage usage {};
+    while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
     }
+    result.max_rss_kib = usage.ru_maxrss;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return result;
 }

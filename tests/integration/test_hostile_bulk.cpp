@@ -1,0 +1,323 @@
+// Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
+//
+// discord-bulk and the Beast example against servers on loopback that misbehave on purpose
+// (integration/hostile_server.hpp), and with the bot token where it must never show. Every run has
+// a deadline of a few seconds: a program that hangs or grows without bound fails its test.
+
+#include "fake_discord_server.hpp"
+#include "integration/hostile_server.hpp"
+#include "integration/run_program.hpp"
+
+#include "catch.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+[[maybe_unused]] constexpr std::string_view bot_token = "hostile-test-token.not-a-secret";
+
+/// The number after `"key": ` in a one-line JSON object; -1 when absent.
+[[maybe_unused]] double json_field(const std::string& line, std::string_view key)
+{
+    const std::string quoted = "\"" + std::string{key} + "\":";
+    const auto at = line.find(quoted);
+    if (at == std::string::npos)
+        return -1;
+    return std::stod(line.substr(at + quoted.size()));
+}
+
+/// A response: `head` (the status line and fields, each line ending in CRLF), a Content-Length
+/// and `body`.
+[[maybe_unused]] std::string answer(const std::string& head, const std::string& body)
+{
+    return head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+/// A 200 that Discord could send, with its rate-limit headers.
+[[maybe_unused]] const std::string discord_200 = answer("HTTP/1.1 200 OK\r\n"
+                                                        "Content-Type: application/json\r\n"
+                                                        "X-RateLimit-Limit: 5\r\n"
+                                                        "X-RateLimit-Remaining: 4\r\n"
+                                                        "X-RateLimit-Reset-After: 1\r\n"
+                                                        "X-RateLimit-Bucket: abcd\r\n"
+                                                        "Via: 1.1 google\r\n",
+                                                        "{}");
+
+/// A 429 of the route's own bucket asking for a week, the longest valid Retry-After.
+[[maybe_unused]] const std::string week_429 =
+    answer("HTTP/1.1 429 Too Many Requests\r\n"
+           "Content-Type: application/json\r\n"
+           "Retry-After: 604800\r\n"
+           "X-RateLimit-Limit: 5\r\n"
+           "X-RateLimit-Remaining: 0\r\n"
+           "X-RateLimit-Reset-After: 604800\r\n"
+           "X-RateLimit-Bucket: abcd\r\n"
+           "X-RateLimit-Scope: user\r\n"
+           "Via: 1.1 google\r\n",
+           R"({"message": "You are being rate limited.", "retry_after": 604800, "global": false})");
+
+/// A file in the temporary directory, removed with this object.
+struct temporary_file {
+    std::string path;
+    explicit temporary_file(const std::string& content)
+    {
+        char name[] = "/tmp/discord-ratelimit-test-XXXXXX";
+        const int fd = ::mkstemp(name);
+        REQUIRE(fd >= 0);
+        ::close(fd);
+        path = name;
+        std::ofstream{path, std::ios::binary} << content;
+    }
+    temporary_file(const temporary_file&) = delete;
+    temporary_file& operator=(const temporary_file&) = delete;
+    ~temporary_file() { std::remove(path.c_str()); }
+};
+
+} // namespace
+
+#ifdef DISCORD_RATELIMIT_PROGRAM_DISCORD_BULK
+
+namespace {
+
+struct bulk_run {
+    integration::program_result r;
+    double sent = -1, ok = -1, failed = -1;
+};
+
+bulk_run bulk(const std::string& base, std::string input, std::vector<std::string> options = {},
+              std::vector<std::string> env = {"DISCORD_TOKEN=" + std::string{bot_token}},
+              std::chrono::seconds deadline = 20s)
+{
+    integration::program_run run;
+    run.args = {DISCORD_RATELIMIT_PROGRAM_DISCORD_BULK};
+    run.args.insert(run.args.end(), options.begin(), options.end());
+    run.args.push_back(base);
+    run.env = std::move(env);
+    run.input = std::move(input);
+    run.deadline = deadline;
+    bulk_run b;
+    b.r = integration::run_program(run);
+    const auto summary = integration::last_line(b.r.out);
+    b.sent = json_field(summary, "sent");
+    b.ok = json_field(summary, "ok");
+    b.failed = json_field(summary, "failed");
+    return b;
+}
+
+} // namespace
+
+TEST_CASE("rule 1: discord-bulk cuts off a response that never ends", "[programs][hostile]")
+{
+    struct endless {
+        const char* name;
+        std::string head, repeat, error;
+    };
+    const std::vector<endless> cases{
+        {"a chunk extension", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=",
+         std::string(4096, 'a'), "buffer overflow"},
+        {"a trailer",
+         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: ",
+         std::string(4096, 'b'), "buffer overflow"},
+        {"a body", "HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n",
+         std::string(4096, 'c'), "body limit"},
+        {"a chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+         "1000\r\n" + std::string(4096, 'd') + "\r\n", "body limit"},
+        {"a header", "HTTP/1.1 200 OK\r\nX-Endless: ", std::string(4096, 'e'), "header limit"},
+    };
+    for (const auto& c : cases) {
+        DYNAMIC_SECTION(c.name)
+        {
+            // 256 MiB at most per connection: more than any bound, bounded in time.
+            integration::hostile_server server{{c.head, c.repeat, 256U << 20, false}};
+            const auto b = bulk(server.base(), "GET /channels/1/messages\n", {"--quiet"});
+            INFO("stderr: " << b.r.err);
+            REQUIRE_FALSE(b.r.timed_out);
+            CHECK(b.r.exit_code == 1);
+            CHECK(b.failed == 1);
+            CHECK(b.r.err.find(c.error) != std::string::npos);
+            // Each attempt held at most its bounds (8 MiB of body): far below 256 MiB.
+            CHECK(b.r.max_rss_kib < 96 * 1024);
+        }
+    }
+}
+
+TEST_CASE("rule 4: discord-bulk skips 100 Continue and 103 Early Hints: a POST is sent once",
+          "[programs][hostile]")
+{
+    integration::hostile_server server{
+        {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" +
+             discord_200,
+         "", 1U << 20, false}};
+    const auto b = bulk(server.base(), "POST /channels/1/messages {\"content\":\"once\"}\n",
+                        {"--quiet"});
+    INFO("stderr: " << b.r.err);
+    REQUIRE_FALSE(b.r.timed_out);
+    CHECK(b.r.exit_code == 0);
+    CHECK(b.ok == 1);
+    CHECK(server.requests() == 1);
+}
+
+TEST_CASE("rule 3: a 429 asking for a week fails at once under --max-wait, never silently",
+          "[programs][hostile]")
+{
+    integration::hostile_server server{{week_429, "", 1U << 20, false}};
+    SECTION("the request, and those of its route waiting behind it")
+    {
+        const auto b = bulk(server.base(),
+                            "POST /channels/1/messages {\"content\":\"a\"}\n"
+                            "POST /channels/1/messages {\"content\":\"b\"}\n"
+                            "POST /channels/1/messages {\"content\":\"c\"}\n",
+                            {"--quiet"});
+        INFO("stderr: " << b.r.err);
+        REQUIRE_FALSE(b.r.timed_out);
+        CHECK(b.r.exit_code == 1);
+        CHECK(b.failed == 3);
+        CHECK(b.r.err.find("longer than --max-wait (15m 0s)") != std::string::npos);
+        CHECK(server.requests() == 1); // the others never went
+    }
+    SECTION("a global one stops everything, saying why")
+    {
+        integration::hostile_server global{
+            {answer("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3600\r\n"
+                    "X-RateLimit-Global: true\r\nX-RateLimit-Scope: global\r\n"
+                    "Via: 1.1 google\r\nContent-Type: application/json\r\n",
+                    R"({"message": "You are being rate limited.", "retry_after": 3600, )"
+                    R"("global": true})"),
+             "", 1U << 20, false}};
+        const auto b = bulk(global.base(),
+                            "POST /channels/1/messages {\"content\":\"a\"}\n"
+                            "POST /channels/2/messages {\"content\":\"b\"}\n",
+                            {"--quiet", "--max-wait", "60"});
+        INFO("stderr: " << b.r.err);
+        REQUIRE_FALSE(b.r.timed_out);
+        CHECK(b.r.exit_code == 1);
+        CHECK(b.r.err.find("for every request, longer than --max-wait (1m 0s)") !=
+              std::string::npos);
+    }
+    SECTION("a wait within --max-wait is waited for, with progress lines")
+    {
+        integration::hostile_server slow{
+            {answer("HTTP/1.1 200 OK\r\nX-RateLimit-Limit: 1\r\nX-RateLimit-Remaining: 0\r\n"
+                    "X-RateLimit-Reset-After: 1.5\r\nX-RateLimit-Bucket: slow\r\n"
+                    "Via: 1.1 google\r\n",
+                    "{}"),
+             "", 1U << 20, false}};
+        const auto b = bulk(slow.base(),
+                            "GET /channels/1/messages\nGET /channels/1/messages\n"
+                            "GET /channels/1/messages\n",
+                            {"--progress", "1"});
+        INFO("stderr: " << b.r.err);
+        REQUIRE_FALSE(b.r.timed_out);
+        CHECK(b.r.exit_code == 0);
+        CHECK(b.ok == 3);
+        CHECK(b.r.err.find(" done (") != std::string::npos);
+        CHECK(b.r.err.find("waiting") != std::string::npos);
+    }
+}
+
+TEST_CASE("rule 6: discord-bulk reads its input as it sends, within a bounded window",
+          "[programs][hostile]")
+{
+    // Every request of channel 1 is refused at once after the first 429 (a week): 100,000 lines
+    // go through in seconds. Read all at once first, they took 190 MB.
+    integration::hostile_server server{{week_429, "", 1U << 20, false}};
+    std::string input;
+    for (int i = 0; i < 100'000; ++i)
+        input += "POST /channels/1/messages {\"content\":\"a message of some length, " +
+                 std::to_string(i) + "\"}\n";
+    const auto b = bulk(server.base(), input, {"--quiet"}, {"DISCORD_TOKEN=x"}, 60s);
+    REQUIRE_FALSE(b.r.timed_out);
+    CHECK(b.r.exit_code == 1);
+    CHECK(b.sent == 100'000);
+    CHECK(b.failed == 100'000);
+    CHECK(server.requests() == 1);
+    CHECK(b.r.max_rss_kib < 64 * 1024);
+}
+
+TEST_CASE("rule 2: discord-bulk takes the token from the environment or a file, never argv",
+          "[programs][hostile]")
+{
+    fake_discord::server server{fake_discord::options{}};
+    const std::string one = "GET /channels/1/messages\n";
+    SECTION("--token is refused, and the refusal does not repeat it")
+    {
+        const auto b = bulk(server.base_url(), one, {"--token", std::string{bot_token}}, {});
+        CHECK(b.r.exit_code == 2);
+        CHECK(b.r.err.find("/proc/PID/cmdline") != std::string::npos);
+        CHECK(b.r.err.find(bot_token) == std::string::npos);
+        CHECK(server.counters().requests == 0);
+    }
+    SECTION("--token-file PATH")
+    {
+        temporary_file file{std::string{bot_token} + "\n"};
+        const auto b = bulk(server.base_url(), one, {"--token-file", file.path, "--quiet"}, {});
+        CHECK(b.r.exit_code == 0);
+        CHECK(b.ok == 1);
+    }
+    SECTION("--token-file -: the first line of standard input")
+    {
+        const auto b = bulk(server.base_url(), std::string{bot_token} + "\n" + one + one,
+                            {"--token-file", "-", "--quiet"}, {});
+        CHECK(b.r.exit_code == 0);
+        CHECK(b.ok == 2);
+    }
+    SECTION("no token at all")
+    {
+        const auto b = bulk(server.base_url(), one, {}, {});
+        CHECK(b.r.exit_code == 2);
+        CHECK(b.r.err.find("DISCORD_TOKEN") != std::string::npos);
+    }
+    SECTION("a token file that cannot be read")
+    {
+        const auto b = bulk(server.base_url(), one, {"--token-file", "/nonexistent/token"}, {});
+        CHECK(b.r.exit_code == 2);
+        CHECK(b.r.err.find("cannot open") != std::string::npos);
+    }
+}
+
+TEST_CASE("rule 2: discord-bulk hides webhook and interaction tokens in the paths it prints",
+          "[programs][hostile]")
+{
+    integration::hostile_server server{
+        {answer("HTTP/1.1 404 Not Found\r\nVia: 1.1 google\r\nContent-Type: application/json\r\n",
+                R"({"message": "Unknown Webhook", "code": 10015})"),
+         "", 1U << 20, false}};
+    const std::string webhook_token = "WebhookSecretToken-DoNotPrint_123";
+    const std::string interaction_token = "aW50ZXJhY3Rpb246SecretInteraction";
+    const auto b = bulk(server.base(),
+                        "POST /webhooks/1/" + webhook_token + " {\"content\":\"x\"}\n" +
+                            "POST /interactions/2/" + interaction_token +
+                            "/callback {\"type\":1}\n",
+                        {"--quiet"});
+    INFO("stderr: " << b.r.err);
+    CHECK(b.failed == 2);
+    CHECK(b.r.err.find("/webhooks/1/{webhook_token}") != std::string::npos);
+    CHECK(b.r.err.find("/interactions/2/{interaction_token}/callback") != std::string::npos);
+    CHECK(b.r.err.find("SecretToken") == std::string::npos);
+    CHECK(b.r.err.find("SecretInteraction") == std::string::npos);
+    CHECK(b.r.out.find("Secret") == std::string::npos);
+}
+
+TEST_CASE("rule 7: discord-bulk refuses http:// to another host unless told", "[programs][hostile]")
+{
+    // 192.0.2.1 is TEST-NET-1: nothing answers there, and nothing may be tried.
+    const auto refused = bulk("http://192.0.2.1/api", "GET /channels/1/messages\n");
+    CHECK(refused.r.exit_code == 2);
+    CHECK(refused.r.err.find("clear text") != std::string::npos);
+    CHECK(refused.r.err.find("--insecure-http") != std::string::npos);
+    // Loopback is this machine: allowed (nothing listens on port 1: a connection error).
+    const auto local = bulk("http://localhost:1/api", "GET /channels/1/messages\n", {"--quiet"});
+    CHECK(local.r.exit_code == 1);
+    CHECK(local.failed == 1);
+}
+
+#endif
