@@ -15,8 +15,16 @@
 /// plausible JSON (a message object for a message sent or edited, 204 No Content for deletes,
 /// reactions and interaction callbacks). Requests the simulated Discord never sees: no token on a
 /// route that needs one (401), a path that is not a known Discord API path (404), an unknown method
-/// (405), a body over `options::body_limit` (413), a header over 16 KiB (431), malformed HTTP (400,
-/// then the connection is closed).
+/// (405), a body over `options::body_limit` or chunk metadata over `options::read_buffer_limit`
+/// (413), a header over `options::header_limit` (431), malformed HTTP (400); after each of the last
+/// three the connection is closed.
+///
+/// Against a hostile client, each connection's memory and time are bounded (see `options`): the
+/// header, the body and the read buffer have limits; answers are written one at a time; a
+/// request must arrive whole within `read_timeout` and an answer be taken within `write_timeout`;
+/// at most `max_sessions` connections are served at once. An exception (out of memory...) in a
+/// connection's handler ends that connection only; the server logs it to stderr (the exception's
+/// message, never a request's bytes) and keeps serving.
 ///
 /// Transport faults (`server::inject_fault`): an answer cut off by a connection reset, a reset
 /// instead of an answer, or no answer at all; each request concerned was decided (and counted) as
@@ -50,6 +58,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -136,10 +145,42 @@ struct options {
     std::chrono::milliseconds skew{0};
     /// Start banned, with this page.
     std::optional<ban_page> ban;
-    /// Larger bodies get 413.
-    std::size_t body_limit = 1024 * 1024;
     /// The request log keeps the most recent entries up to this many.
     std::size_t log_limit = 100'000;
+
+    // What one connection may cost. A hostile client (a request that never ends, a client that
+    // never reads, one that sends nothing) holds at most these bytes and these seconds of a
+    // session; `max_sessions` bounds the sessions. The defaults suit a bot's traffic: Discord's
+    // JSON bodies are small.
+
+    /// The request line and header fields, together: a larger header gets 431 and the connection
+    /// is closed.
+    std::uint32_t header_limit = 16 * 1024;
+    /// The body (after de-chunking): a larger `Content-Length` gets 413 at once, chunks adding up
+    /// to more get 413 when they do; then the connection is closed.
+    std::size_t body_limit = 1024 * 1024;
+    /// The most a connection's read buffer holds (at least `header_limit + 1` is used). Bounds
+    /// what neither limit above does: a chunk-size line with its extensions and the trailer of a
+    /// chunked body (Beast 1.81 bounds neither by `header_limit`); a request that needs more gets
+    /// 413 and the connection is closed. Body bytes pass through the buffer without piling up.
+    std::size_t read_buffer_limit = 32 * 1024;
+    /// After an answer that closes the connection (an error, or `Connection: close`), the server
+    /// reads and throws away at most this many more bytes, for at most `read_timeout`, before it
+    /// closes: a client still sending the body the server refused can then read the answer
+    /// (closing with unread bytes makes the kernel reset the connection, and the answer may be
+    /// lost). A client that keeps sending is cut off after that.
+    std::size_t linger_limit = 1024 * 1024;
+    /// A whole-request deadline: from the moment the server waits for a request (the connection
+    /// accepted, or the previous answer written) to the request read whole. A connection that
+    /// sends nothing, stays idle between keep-alive requests, or trickles a request (slowloris)
+    /// is closed when it passes, without an answer. Not reset by each byte that arrives.
+    std::chrono::milliseconds read_timeout{30'000};
+    /// An answer must be written whole within this long (after `latency`), or the connection is
+    /// closed: a client that never reads (or pipelines requests without reading the answers,
+    /// which the server writes one at a time) holds the session no longer.
+    std::chrono::milliseconds write_timeout{30'000};
+    /// Connections served at once; the server closes any more at once, without an answer.
+    std::size_t max_sessions = 1024;
 };
 
 /// A transport fault the server can inflict on one answer (`server::inject_fault`). The request
@@ -462,37 +503,66 @@ private:
         return r;
     }
 
-    void run()
+    /// The server's thread. No exception leaves it: a handler that throws (out of memory...)
+    /// loses its connection (whose deadline closes it), the others are served on.
+    void run() noexcept
     {
         for (;;) {
             try {
                 ioc_.run();
                 return;
-            } catch (const std::exception&) {
-                // A connection's handler failed (out of memory...): that connection is gone;
-                // keep serving the others.
+            } catch (const std::exception& e) {
+                log_failure(e.what());
+            } catch (...) {
+                log_failure("an exception of unknown type");
+            }
+            try {
+                if (!stopping_ && !accepting_)
+                    accept_later(); // the handler that threw was the acceptor's
+            } catch (...) {
+                // Out of memory again: the connections being served go on; no new ones.
             }
         }
+    }
+
+    /// What was thrown, on stderr: the exception's message (cut to 200 characters), never a
+    /// request's bytes or a token.
+    static void log_failure(const char* what) noexcept
+    {
+        std::fprintf(stderr, "fake-discord: a handler threw (%.200s); serving on\n",
+                     what != nullptr ? what : "");
     }
 
     void accept()
     {
         acceptor_.async_accept(ioc_, [this](boost::system::error_code ec, tcp::socket socket) {
+            accepting_ = false;
             if (stopping_)
                 return;
             if (ec) {
                 // Out of descriptors or similar: try again shortly instead of spinning.
-                retry_accept_.expires_after(std::chrono::milliseconds{10});
-                retry_accept_.async_wait([this](boost::system::error_code wait_ec) {
-                    if (!wait_ec && !stopping_)
-                        accept();
-                });
+                accept_later();
                 return;
             }
             accepted_.fetch_add(1);
-            start_session(std::move(socket));
+            // Over `max_sessions`: `socket` closes as it goes out of scope, unanswered.
+            if (sessions_.size() < options_.max_sessions)
+                start_session(std::move(socket));
             accept();
         });
+        accepting_ = true; // not before: when async_accept throws, nothing is pending
+    }
+
+    /// Accepts again in 10 ms.
+    void accept_later()
+    {
+        retry_accept_.expires_after(std::chrono::milliseconds{10});
+        retry_accept_.async_wait([this](boost::system::error_code wait_ec) {
+            accepting_ = false;
+            if (!wait_ec && !stopping_)
+                accept();
+        });
+        accepting_ = true;
     }
 
     void start_session(tcp::socket socket);
@@ -685,6 +755,7 @@ private:
     std::uint16_t port_ = 0;
     std::unordered_set<session*> sessions_; ///< the server's thread only
     bool stopping_ = false;                 ///< the server's thread only
+    bool accepting_ = false; ///< an accept (or its retry) is pending; the server's thread only
 
     boost::asio::io_context ioc_{1};
     tcp::acceptor acceptor_;
@@ -700,7 +771,10 @@ public:
     session(tcp::socket socket, server& owner)
         : socket_{std::move(socket)}
         , timer_{socket_.get_executor()}
+        , deadline_{socket_.get_executor()}
         , owner_{owner}
+        , buffer_{std::max<std::size_t>(owner.options_.read_buffer_limit,
+                                        std::size_t{owner.options_.header_limit} + 1)}
     {
         owner_.sessions_.insert(this);
     }
@@ -725,16 +799,30 @@ public:
         socket_.shutdown(tcp::socket::shutdown_both, ignored);
         socket_.close(ignored);
         timer_.cancel();
+        deadline_.cancel();
     }
 
 private:
-    static constexpr std::uint32_t header_limit = 16 * 1024;
+    /// Closes the connection unless it is re-armed within `timeout`. Always armed while the
+    /// session waits on its client (a read, a write, the linger), so a handler that throws
+    /// leaves a session that still ends.
+    void arm(clock_type::duration timeout)
+    {
+        deadline_.expires_after(timeout);
+        deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            // Not when cancelled, nor when re-armed after this wait had already completed.
+            if (!ec && !self->closed_ &&
+                self->deadline_.expiry() <= boost::asio::steady_timer::clock_type::now())
+                self->close();
+        });
+    }
 
     void read()
     {
         parser_.emplace();
         parser_->body_limit(owner_.options_.body_limit);
-        parser_->header_limit(header_limit);
+        parser_->header_limit(owner_.options_.header_limit);
+        arm(owner_.options_.read_timeout); // the whole request, not each read
         http::async_read(socket_, buffer_, *parser_,
                          [self = shared_from_this()](boost::beast::error_code ec, std::size_t) {
                              self->on_read(ec);
@@ -750,7 +838,7 @@ private:
             return;
         }
         if (ec) {
-            if (ec == http::error::body_limit)
+            if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
                 fail(413);
             else if (ec == http::error::header_limit)
                 fail(431);
@@ -792,6 +880,7 @@ private:
             write();
             return;
         }
+        arm(delay + owner_.options_.write_timeout);
         timer_.expires_after(delay);
         timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
             if (!ec && !self->closed_)
@@ -801,6 +890,7 @@ private:
 
     void write()
     {
+        arm(owner_.options_.write_timeout);
         if (fault_) {
             write_faulty(*fault_);
             return;
@@ -827,7 +917,9 @@ private:
         // kernel reset the connection, and the client could lose the answer) until it closes.
         boost::system::error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_send, ignored);
-        drain();
+        arm(owner_.options_.read_timeout);
+        linger_left_ = owner_.options_.linger_limit;
+        drain(true);
     }
 
     /// Inflicts an injected fault instead of writing the answer whole.
@@ -836,7 +928,10 @@ private:
         fault_.reset();
         switch (f) {
         case fault::reset_before_response: reset(); return;
-        case fault::stall: drain(); return; // reads until the client gives up, never answers
+        case fault::stall: // reads until the client gives up (or the server stops), never answers
+            deadline_.cancel();
+            drain(false);
+            return;
         case fault::reset_mid_response: break;
         }
         std::ostringstream serialized;
@@ -868,31 +963,41 @@ private:
         closed_ = true;
         socket_.close(ignored);
         timer_.cancel();
+        deadline_.cancel();
     }
 
-    void drain()
+    /// Reads and throws away what the client sends until it closes; when `limited`, closes
+    /// first once more than `linger_left_` bytes came (the deadline bounds the time).
+    void drain(bool limited)
     {
         socket_.async_read_some(
             boost::asio::buffer(scratch_),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+            [self = shared_from_this(), limited](boost::system::error_code ec, std::size_t n) {
                 if (self->closed_)
                     return;
-                if (ec)
+                if (ec || (limited && n > self->linger_left_)) {
                     self->close();
-                else
-                    self->drain();
+                    return;
+                }
+                if (limited)
+                    self->linger_left_ -= n;
+                self->drain(limited);
             });
     }
 
     tcp::socket socket_;
-    boost::asio::steady_timer timer_;
+    boost::asio::steady_timer timer_;    ///< the latency
+    boost::asio::steady_timer deadline_; ///< read_timeout, write_timeout (see `arm`)
     server& owner_;
+    /// Bounded (`options::read_buffer_limit`): a read that needs more fails with
+    /// `http::error::buffer_overflow`.
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> response_;
     std::optional<fault> fault_; ///< the fault the answer being prepared gets
     std::string partial_;        ///< the bytes a `reset_mid_response` writes
     std::array<char, 4096> scratch_{};
+    std::size_t linger_left_ = 0; ///< bytes the linger still throws away before it closes
     bool closed_ = false;
 };
 
