@@ -880,6 +880,7 @@ private:
         bool global_blocked = false;
         std::uint32_t global_skipped = 0;
         for (std::uint32_t index = e->queue_head; index != none && available > 0;) {
+            ++stats_.queue_steps;
             ticket& t = slots_[index];
             const std::uint32_t next = t.next;
             const gate_answer answer = gate(t, id, mine, now);
