@@ -67,7 +67,9 @@ struct bucket_entry {
     std::uint32_t queue_head = no_ticket; ///< first waiting ticket (FIFO), owned by the engine
     std::uint32_t queue_tail = no_ticket;
     std::uint32_t queued = 0;
-    bool dirty = false;          ///< the engine must look at its queue again
+    /// The engine must look at its queue again: 0 no, else how much of it (the engine's
+    /// `drain_head` or `drain_walk`).
+    std::uint8_t dirty = 0;
     bool waiting_global = false; ///< its queue waits for a global slot
     bool waiting_probe = false;  ///< its queue waits for a probe on its major parameter to end
     /// Queued requests exempt from the global limit, counted up to `exempt_saturated`, which

@@ -29,6 +29,7 @@
 #include <limits>
 #include <optional>
 #include <queue>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -296,26 +297,36 @@ public:
     /// waiting ticket leaves its queue, a granted one gives its capacity back at once. A ticket
     /// whose request was sent must be completed instead (with `transport_error::network` if the
     /// outcome is unknown).
+    ///
+    /// Cost: a waiting ticket leaves its queue in O(1) and frees nothing, so its bucket's queue is
+    /// not walked again (see `drain_head`): cancelling N waiters one by one costs O(N), not the
+    /// O(N^2) of a walk of the rest of the queue for each, whatever holds them (the global limit,
+    /// a route block, an exhausted or unknown bucket). A granted ticket gives back capacity: its
+    /// bucket's waiters are looked at again, as after any event that frees capacity.
     std::error_code cancel(ticket_id id, time_point now)
     {
         const auto index = lookup(id);
         if (!index)
             return make_error_code(error::unknown_permit);
-        ticket& t = slots_[*index];
-        if (t.stage == phase::queued) {
-            if (auto* e = registry_.find_bucket(t.bucket)) {
-                unlink(*index, *e);
-                mark_dirty(t.bucket, *e);
-            }
-        } else if (t.stage == phase::granted) {
-            give_back_grant(t, now);
-        }
-        // A ticket the engine already failed (its failure not yet reported) counts once: failed.
-        if (t.stage != phase::failed)
-            ++stats_.cancelled;
-        release(*index);
+        end_cancelled(*index, now);
         process(now);
         return {};
+    }
+
+    /// Ends every ticket of `ids` as `cancel` does each, then decides once what their leaving
+    /// frees (a shutdown, an interrupted batch): O(number of ids + the queues left to drain),
+    /// with no grant in between that the next cancel of the batch would take back. Unknown or
+    /// already ended tickets are skipped. Returns how many tickets it ended.
+    std::size_t cancel(std::span<const ticket_id> ids, time_point now)
+    {
+        std::size_t ended = 0;
+        for (const ticket_id id : ids)
+            if (const auto index = lookup(id)) {
+                end_cancelled(*index, now);
+                ++ended;
+            }
+        process(now);
+        return ended;
     }
 
     /// Puts a granted ticket whose permit was not used back at its place in its bucket's queue: it
@@ -575,6 +586,24 @@ private:
         }
     }
 
+    /// `cancel` but the decisions: the ticket gives back what it holds and ends.
+    void end_cancelled(std::uint32_t index, time_point now)
+    {
+        ticket& t = slots_[index];
+        if (t.stage == phase::queued) {
+            if (auto* e = registry_.find_bucket(t.bucket)) {
+                unlink(index, *e);
+                mark_thinned(t.bucket, *e);
+            }
+        } else if (t.stage == phase::granted) {
+            give_back_grant(t, now);
+        }
+        // A ticket the engine already failed (its failure not yet reported) counts once: failed.
+        if (t.stage != phase::failed)
+            ++stats_.cancelled;
+        release(index);
+    }
+
     void release(std::uint32_t index)
     {
         mark_reported(slots_[index]);
@@ -646,10 +675,32 @@ private:
             --e.exempt_queued;
     }
 
+    /// How much of a bucket's queue its next drain looks at (`bucket_entry::dirty`; 0: it is not
+    /// in `dirty_`). `drain_walk`: something may have freed or changed what its waiters wait for
+    /// (`mark_dirty`); its queue is walked. `drain_head`: only waiters left it (`mark_thinned`).
+    static constexpr std::uint8_t drain_head = 1;
+    static constexpr std::uint8_t drain_walk = 2;
+
     void mark_dirty(const bucket_id& id, entry_type& e)
     {
+        if (!e.dirty)
+            dirty_.push_back(id);
+        e.dirty = drain_walk;
+    }
+
+    /// A waiting ticket left the bucket's queue (a cancel). That frees nothing: no capacity, no
+    /// global slot. Every event that can let a waiter go (a response, a give-back, a reset, a
+    /// freed global slot, a block's end) marks its bucket with `mark_dirty`, or a timer does, so a
+    /// bucket not marked had granted all it could at its last drain; the waiters it walked past
+    /// then were each held by something of their own (a route block, the global limit or a
+    /// reservation, the same for all of them), which one leaving does not lift. Its drain
+    /// therefore looks again at what depends on the queue's head (its reason, a probe's hold, the
+    /// reset timer) but does not walk the queue: a walk past waiters held by the global limit
+    /// or a route block costs the queue's length, and for N cancels N times that.
+    void mark_thinned(const bucket_id& id, entry_type& e)
+    {
         if (!e.dirty) {
-            e.dirty = true;
+            e.dirty = drain_head;
             dirty_.push_back(id);
         }
     }
@@ -858,7 +909,9 @@ private:
     void drain(const bucket_id& id, entry_type& entry, time_point now)
     {
         entry_type* e = &entry;
-        e->dirty = false;
+        // A direct drain (from `acquire`, not from `dirty_`) walks.
+        const bool walk = e->dirty != drain_head;
+        e->dirty = 0;
         if (e->queued == 0)
             return;
         std::uint32_t available = 0;
@@ -886,7 +939,8 @@ private:
         std::optional<urgency> mine;
         bool global_blocked = false;
         std::uint32_t global_skipped = 0;
-        for (std::uint32_t index = e->queue_head; index != none && available > 0;) {
+        for (std::uint32_t index = walk ? e->queue_head : none; index != none && available > 0;) {
+            ++stats_.queue_steps;
             ticket& t = slots_[index];
             const std::uint32_t next = t.next;
             const gate_answer answer = gate(t, id, mine, now);

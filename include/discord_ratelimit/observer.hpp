@@ -98,6 +98,11 @@ struct engine_stats {
     std::size_t buckets = 0;      ///< live bucket states
     std::size_t routes = 0;       ///< routes with a learned bucket hash
     std::size_t live_tickets = 0; ///< tickets not ended yet: waiting or in flight
+    /// Work, not traffic: how many times the engine looked at a waiting ticket while walking a
+    /// bucket's queue to grant (each step of a drain). It grows with the work the engine does, not
+    /// with time, so that tests can bound the cost of an operation (e.g. cancelling N waiters
+    /// costs O(N) steps) without timing it. One increment per step: cheap enough to always count.
+    std::uint64_t queue_steps = 0;
 
     std::uint64_t rate_limited_total() const noexcept
     {

@@ -6,12 +6,17 @@
 // replaced operator new of heap_counter.cpp, stays bounded and goes back to what an empty
 // engine holds once idle eviction has run. Virtual time and fixed seeds: nothing sleeps, every run
 // is the same.
+#include <discord_ratelimit/asio/rate_limiter.hpp>
+#include <discord_ratelimit/asio/virtual_time.hpp>
 #include <discord_ratelimit/engine.hpp>
 #include <discord_ratelimit/testing/simulated_discord.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include "catch.hpp"
 #include "engine_test_support.hpp"
 #include "heap_counter/heap_counter.hpp"
+#include "test_support.hpp"
 
 #include <algorithm>
 #include <array>
@@ -689,6 +694,57 @@ TEST_CASE("a million channels over hours of virtual time: the engine's heap stay
     CHECK(at_forgotten.live_tickets == 0);
     CHECK(after >= baseline);
     CHECK(after - baseline <= kept_scratch);
+}
+
+// ---- 100,000 waiters ended by shutdown() --------------------------------------------------------
+
+struct shutdown_clock_tag {};
+using shutdown_clock = drl::basic_manual_clock<shutdown_clock_tag>;
+
+TEST_CASE("shutdown() ends 100,000 waiters held by the global limit in well under a second",
+          "[load]")
+{
+    // Rule 5, on the wall clock (the unit tests count the work instead): every waiter sits in one
+    // bucket with room for a million, held by the global limit, where a cancel that walks the rest
+    // of the queue made shutdown quadratic (about 2 minutes for these 100,000).
+    const std::size_t n = 100'000 / load_divisor();
+    shutdown_clock::reset();
+    boost::asio::io_context ctx;
+    drl::engine_config<shutdown_clock> config;
+    config.global_limit = 2;
+    drl::basic_rate_limiter<shutdown_clock> limiter{ctx.get_executor(), config};
+    const auto route = drl::make_route("POST", "/channels/100/messages");
+    std::vector<drl::permit> permits;
+    const auto keep = [&](boost::system::error_code ec, drl::permit p) {
+        if (!ec)
+            permits.push_back(p);
+    };
+    limiter.async_acquire(route, keep); // the bucket's probe
+    limiter.async_acquire(drl::make_route("GET", "/guilds/1"), keep);
+    ctx.poll();
+    ctx.restart();
+    REQUIRE(permits.size() == 2);
+    std::size_t shut_down = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        limiter.async_acquire(route, [&](boost::system::error_code ec, drl::permit) {
+            if (ec == drl::error::shut_down)
+                ++shut_down;
+        });
+    (void)limiter.complete(permits[0], 200,
+                           test_support::bucket_headers(1'000'000, 999'999, "60", "big"), "{}");
+    ctx.poll();
+    ctx.restart();
+    REQUIRE(limiter.tracked_tickets() == n);
+
+    const auto started = std::chrono::steady_clock::now();
+    limiter.shutdown();
+    ctx.poll();
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    shutdown_clock::reset();
+
+    INFO(n << " waiters ended in " << took.count() << " s");
+    CHECK(shut_down == n);
+    CHECK(took < 2s);
 }
 
 } // namespace

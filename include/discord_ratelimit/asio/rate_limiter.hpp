@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -364,6 +365,8 @@ private:
             deliver(out);
         }
 
+        /// Ends every waiter and retry in one batch of the engine (`engine::cancel` of a span),
+        /// which decides what they free once, at the end: O(waiters), however long their queues.
         void shutdown()
         {
             std::vector<delivery> out;
@@ -372,17 +375,20 @@ private:
                 if (shut)
                     return;
                 shut = true;
-                const auto now = Clock::now();
+                std::vector<ticket_id> ended;
+                ended.reserve(waiters.size() + retries.size());
+                out.reserve(waiters.size());
                 for (auto& [ticket, w] : waiters) {
-                    eng.cancel(ticket, now);
+                    ended.push_back(ticket);
                     out.push_back(
                         {std::move(w), make_error_code(error::shut_down), permit{ticket}});
                 }
                 waiters.clear();
                 for (const auto& [ticket, entry] : retries)
                     if (!entry.failed)
-                        eng.cancel(ticket, now);
+                        ended.push_back(ticket);
                 retries.clear();
+                eng.cancel(std::span<const ticket_id>{ended}, Clock::now());
                 timer.cancel();
                 armed.reset();
             }
