@@ -4,8 +4,13 @@
 // through `drl::async_send`, which waits as long as Discord's rate limits require and retries what
 // may be retried: the bot never sees a 429 it could have avoided.
 //
-// usage: beast_send_messages [--token TOKEN] [--count N] API_BASE CHANNEL_ID
-//        (API_BASE like https://discord.com/api; the token may come from DISCORD_TOKEN instead)
+// usage: DISCORD_TOKEN=... beast_send_messages [--count N] API_BASE CHANNEL_ID
+//        beast_send_messages --token-file PATH [--count N] API_BASE CHANNEL_ID
+//        (API_BASE like https://discord.com/api; http:// only to this machine, unless
+//        --insecure-http; the token never on the command line, where any local user reads it)
+#include "common/safe_client.hpp" // the token, http:// and certificate rules of every example
+
+#include <discord_ratelimit/asio/beast_read.hpp> // the final response, within bounds
 #include <discord_ratelimit/asio/beast_send.hpp> // async_send, reading Beast's responses as they are
 
 #include <boost/asio.hpp>
@@ -92,9 +97,12 @@ public:
             std::tie(ec, std::ignore) = co_await std::visit(
                 [&](auto& s) { return http::async_write(s, req, use_tuple); }, *stream_);
         }
+        // discord-ratelimit: reads the final response (past any "100 Continue"), within bounds
+        // (16 KiB of header, 8 MiB of body): a hostile server cannot fill the memory.
         if (!ec)
-            std::tie(ec, std::ignore) = co_await std::visit(
-                [&](auto& s) { return http::async_read(s, buffer_, res, use_tuple); }, *stream_);
+            std::tie(ec) = co_await std::visit(
+                [&](auto& s) { return drl::async_read_response(s, buffer_, res, use_tuple); },
+                *stream_);
         if (ec || !res.keep_alive())
             stream_.reset(); // closes the socket; the next request connects again
         co_return result{ec, std::move(res)};
@@ -139,7 +147,8 @@ private:
     asio::awaitable<beast::error_code> connect()
     {
         asio::ip::tcp::resolver resolver{ex_};
-        auto [ec, endpoints] = co_await resolver.async_resolve(url_.host, url_.port, use_tuple);
+        auto [ec, endpoints] = co_await safe_client::resolve_within(resolver, url_.host, url_.port,
+                                                                    30s);
         if (ec)
             co_return drl::not_sent(ec);
         buffer_.clear();
@@ -150,13 +159,17 @@ private:
         tcp().expires_after(30s);
         std::tie(ec, std::ignore) = co_await tcp().async_connect(endpoints, use_tuple);
         if (auto* s = std::get_if<tls_stream>(&*stream_); s && !ec) {
-            // Check the certificate's host name, and send the name (SNI) unless it is an address.
-            s->set_verify_callback(ssl::host_name_verification(url_.host));
+            // The certificate must name the host in its subject alternative names (never only in
+            // its common name); send the name (SNI) unless it is an address.
+            if (!safe_client::require_host_in_subject_alt_names(SSL_get0_param(s->native_handle()),
+                                                                url_.host))
+                ec = asio::error::invalid_argument;
             beast::error_code not_an_address;
             asio::ip::make_address(url_.host, not_an_address);
             if (not_an_address)
                 SSL_set_tlsext_host_name(s->native_handle(), url_.host.c_str());
-            std::tie(ec) = co_await s->async_handshake(ssl::stream_base::client, use_tuple);
+            if (!ec)
+                std::tie(ec) = co_await s->async_handshake(ssl::stream_base::client, use_tuple);
         }
         if (ec)
             stream_.reset();
@@ -223,14 +236,19 @@ asio::awaitable<int> send_messages(api_url url, std::string token, std::string c
 
 int main(int argc, char** argv)
 {
-    const char* env_token = std::getenv("DISCORD_TOKEN");
-    std::string token = env_token ? env_token : "";
     int count = 10;
+    bool insecure_http = false;
+    std::optional<std::string> token_file;
     std::vector<std::string> positional;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (arg == "--token" && i + 1 < argc) {
-            token = argv[++i];
+        if (arg == "--token" || arg.starts_with("--token=")) {
+            std::fprintf(stderr, "%s\n", safe_client::token_on_command_line.data());
+            return 2;
+        } else if (arg == "--token-file" && i + 1 < argc) {
+            token_file = argv[++i];
+        } else if (arg == "--insecure-http") {
+            insecure_http = true;
         } else if (arg == "--count" && i + 1 < argc) {
             const std::string_view n = argv[++i];
             if (std::from_chars(n.data(), n.data() + n.size(), count).ptr != n.data() + n.size())
@@ -245,21 +263,37 @@ int main(int argc, char** argv)
         url = parse_url(positional[0]);
         route = drl::parse_route("POST", "/channels/" + positional[1] + "/messages");
     }
-    if (!url || !route || count < 1 || token.empty()) {
-        std::fprintf(stderr, "usage: beast_send_messages [--token TOKEN] [--count N] API_BASE "
-                             "CHANNEL_ID\n  API_BASE like https://discord.com/api; the token may "
-                             "come from DISCORD_TOKEN\n");
+    if (!url || !route || count < 1) {
+        std::fprintf(stderr, "usage: beast_send_messages [--token-file PATH] [--count N] "
+                             "[--insecure-http] API_BASE CHANNEL_ID\n  API_BASE like "
+                             "https://discord.com/api; the token comes from DISCORD_TOKEN or "
+                             "--token-file (- for standard input)\n");
+        return 2;
+    }
+    if (const auto refusal = safe_client::plain_http_refusal(url->host, insecure_http);
+        !url->tls && !refusal.empty()) {
+        std::fprintf(stderr, "%s\n", refusal.c_str());
+        return 2;
+    }
+    const auto token = safe_client::bot_token(token_file ? &*token_file : nullptr);
+    if (!token.error.empty()) {
+        std::fprintf(stderr, "%s\n", token.error.c_str());
         return 2;
     }
 
     asio::io_context ctx;
     int status = 1;
-    asio::co_spawn(ctx, send_messages(*url, token, positional[1], route.value, count),
+    asio::co_spawn(ctx, send_messages(*url, token.token, positional[1], route.value, count),
                    [&](std::exception_ptr e, int rc) {
                        if (e)
                            std::rethrow_exception(e);
                        status = rc;
                    });
-    ctx.run();
+    try {
+        ctx.run();
+    } catch (const std::exception& e) { // out of memory, or a bug: fail, never abort
+        std::fprintf(stderr, "beast_send_messages: %s\n", e.what());
+        return 1;
+    }
     return status;
 }

@@ -8,14 +8,23 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 namespace safe_client {
 
@@ -123,6 +132,42 @@ inline bool require_host_in_subject_alt_names(X509_VERIFY_PARAM* param, const st
     if (!not_an_address)
         return X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
     return X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1;
+}
+
+/// Looks `host` up, giving up after `timeout` with `boost::asio::error::timed_out`. Asio looks
+/// names up on a thread of its own, where a cancel cannot stop a lookup in progress: the timer
+/// answers instead, and a late answer is dropped.
+inline boost::asio::awaitable<
+    std::pair<boost::system::error_code, boost::asio::ip::tcp::resolver::results_type>>
+resolve_within(boost::asio::ip::tcp::resolver& resolver, const std::string& host,
+               const std::string& port, std::chrono::steady_clock::duration timeout)
+{
+    using results_type = boost::asio::ip::tcp::resolver::results_type;
+    struct lookup {
+        lookup(const boost::asio::any_io_executor& ex, std::chrono::steady_clock::duration t)
+            : timer{ex, t}
+        {
+        }
+        boost::asio::steady_timer timer;
+        bool done = false;
+        boost::system::error_code ec = boost::asio::error::timed_out;
+        results_type results;
+    };
+    const auto state = std::make_shared<lookup>(resolver.get_executor(), timeout);
+    resolver.async_resolve(host, port,
+                           [state](const boost::system::error_code& ec, results_type results) {
+                               if (state->done)
+                                   return;
+                               state->done = true;
+                               state->ec = ec;
+                               state->results = std::move(results);
+                               state->timer.cancel();
+                           });
+    boost::system::error_code ignored; // the timer's end, or its cancel by the answer
+    co_await state->timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable,
+                                                                 ignored));
+    state->done = true;
+    co_return std::pair{state->ec, std::move(state->results)};
 }
 
 } // namespace safe_client

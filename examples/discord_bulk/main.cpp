@@ -579,48 +579,13 @@ private:
         return errno != EAGAIN && errno != EWOULDBLOCK; // EAGAIN: open, nothing to read
     }
 
-    /// The host's addresses, or an error: `timed_out` after `io_timeout`. A name lookup runs on
-    /// Asio's resolver thread, where a cancel cannot stop it: the timer answers instead, and a
-    /// late answer is dropped.
-    asio::awaitable<std::variant<asio::ip::tcp::resolver::results_type, boost::system::error_code>>
-    resolve()
-    {
-        struct lookup {
-            explicit lookup(const asio::any_io_executor& ex)
-                : timer{ex, io_timeout}
-            {
-            }
-            asio::steady_timer timer;
-            bool done = false;
-            boost::system::error_code ec = asio::error::timed_out;
-            asio::ip::tcp::resolver::results_type results;
-        };
-        const auto state = std::make_shared<lookup>(resolver_.get_executor());
-        resolver_.async_resolve(api_.host, api_.port,
-                                [state](const boost::system::error_code& ec,
-                                        asio::ip::tcp::resolver::results_type results) {
-                                    if (state->done)
-                                        return;
-                                    state->done = true;
-                                    state->ec = ec;
-                                    state->results = std::move(results);
-                                    state->timer.cancel();
-                                });
-        boost::system::error_code ignored;
-        co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-        state->done = true;
-        if (state->ec)
-            co_return state->ec;
-        co_return std::move(state->results);
-    }
-
     asio::awaitable<boost::system::error_code> open()
     {
         boost::system::error_code ec;
-        auto resolved = co_await resolve();
-        if (auto* failed = std::get_if<boost::system::error_code>(&resolved))
-            co_return *failed;
-        const auto& endpoints = std::get<asio::ip::tcp::resolver::results_type>(resolved);
+        const auto [failed, endpoints] =
+            co_await safe_client::resolve_within(resolver_, api_.host, api_.port, io_timeout);
+        if (failed)
+            co_return failed;
         // A TLS stream cannot be reused after an error: every open starts a new one.
         if (tls_context_ != nullptr)
             stream_.emplace<tls_stream>(resolver_.get_executor(), *tls_context_);
