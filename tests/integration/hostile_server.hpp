@@ -59,6 +59,12 @@ public:
         std::lock_guard lock{mutex_};
         return targets_;
     }
+    /// The request heads read (request line and header fields), in order.
+    std::vector<std::string> request_heads() const
+    {
+        std::lock_guard lock{mutex_};
+        return heads_;
+    }
 
 private:
     using tcp = boost::asio::ip::tcp;
@@ -100,6 +106,7 @@ private:
                 const auto space = head.find(' ');
                 server.targets_.push_back(
                     head.substr(space + 1, head.find(' ', space + 1) - space - 1));
+                server.heads_.push_back(head);
             }
             std::size_t length = 0;
             for (const auto* name : {"\r\nContent-Length:", "\r\ncontent-length:"})
@@ -173,6 +180,7 @@ private:
     std::atomic<std::size_t> accepted_{0}, requests_{0}, written_{0};
     mutable std::mutex mutex_;
     std::vector<std::string> targets_;
+    std::vector<std::string> heads_;
     std::thread thread_;
 };
 

@@ -20,6 +20,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -33,6 +34,7 @@ struct program_result {
     bool timed_out = false; ///< killed for outliving its deadline
     std::string out;
     std::string err;
+    int signal = 0;         ///< the signal that killed it (SIGKILL at the deadline), else 0
 };
 
 struct program_run {
@@ -42,6 +44,9 @@ struct program_run {
     /// the environment is inherited, except `DISCORD_TOKEN`: a test never hands a real token on.
     std::vector<std::string> env;
     std::chrono::seconds deadline{180};
+    /// The child's address space limit (RLIMIT_AS) in bytes, to make its allocations fail; 0 leaves
+    /// the inherited limit.
+    std::size_t address_space_limit = 0;
 };
 
 namespace detail {
@@ -114,6 +119,11 @@ inline program_result run_program(const program_run& run)
         struct sigaction dfl {};
         dfl.sa_handler = SIG_DFL;
         ::sigaction(SIGPIPE, &dfl, nullptr);
+        if (run.address_space_limit != 0) {
+            const rlimit limit{run.address_space_limit, run.address_space_limit};
+            if (::setrlimit(RLIMIT_AS, &limit) != 0)
+                ::_exit(126);
+        }
         ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
@@ -181,6 +191,7 @@ inline program_result run_program(const program_run& run)
     }
     result.max_rss_kib = usage.ru_maxrss;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     return result;
 }
 
