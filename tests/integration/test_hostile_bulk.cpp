@@ -7,14 +7,14 @@
 #include "fake_discord_server.hpp"
 #include "integration/hostile_server.hpp"
 #include "integration/run_program.hpp"
+#include "integration/temp_file.hpp"
+#ifdef DISCORD_RATELIMIT_INTEGRATION_HAVE_OPENSSL
+#include "integration/tls_answer_server.hpp"
+#endif
 
 #include "catch.hpp"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,22 +65,6 @@ namespace {
            "Via: 1.1 google\r\n",
            R"({"message": "You are being rate limited.", "retry_after": 604800, "global": false})");
 
-/// A file in the temporary directory, removed with this object.
-struct temporary_file {
-    std::string path;
-    explicit temporary_file(const std::string& content)
-    {
-        char name[] = "/tmp/discord-ratelimit-test-XXXXXX";
-        const int fd = ::mkstemp(name);
-        REQUIRE(fd >= 0);
-        ::close(fd);
-        path = name;
-        std::ofstream{path, std::ios::binary} << content;
-    }
-    temporary_file(const temporary_file&) = delete;
-    temporary_file& operator=(const temporary_file&) = delete;
-    ~temporary_file() { std::remove(path.c_str()); }
-};
 
 } // namespace
 
@@ -258,8 +242,8 @@ TEST_CASE("rule 2: discord-bulk takes the token from the environment or a file, 
     }
     SECTION("--token-file PATH")
     {
-        temporary_file file{std::string{bot_token} + "\n"};
-        const auto b = bulk(server.base_url(), one, {"--token-file", file.path, "--quiet"}, {});
+        integration::temp_file file{std::string{bot_token} + "\n"};
+        const auto b = bulk(server.base_url(), one, {"--token-file", file.path.string(), "--quiet"}, {});
         CHECK(b.r.exit_code == 0);
         CHECK(b.ok == 1);
     }
@@ -319,5 +303,127 @@ TEST_CASE("rule 7: discord-bulk refuses http:// to another host unless told", "[
     CHECK(local.r.exit_code == 1);
     CHECK(local.failed == 1);
 }
+
+#ifdef DISCORD_RATELIMIT_INTEGRATION_HAVE_OPENSSL
+
+TEST_CASE("rule 7: discord-bulk checks a certificate against its subject alternative names only",
+          "[programs][hostile]")
+{
+    for (const bool with_subject_alt_name : {true, false}) {
+        DYNAMIC_SECTION((with_subject_alt_name ? "DNS:localhost: accepted" : "CN only: refused"))
+        {
+            const integration::tls_answer_server server{with_subject_alt_name};
+            const integration::temp_file trusted{server.certificate_pem()};
+            // OpenSSL's default verify paths take SSL_CERT_FILE: the one certificate trusted.
+            const auto b = bulk("https://localhost:" + std::to_string(server.port()) + "/api",
+                                "POST /channels/1/messages {\"content\":\"x\"}\n", {"--quiet"},
+                                {"DISCORD_TOKEN=x", "SSL_CERT_FILE=" + trusted.path.string()});
+            INFO("stderr: " << b.r.err);
+            REQUIRE_FALSE(b.r.timed_out);
+            CHECK(b.r.exit_code == (with_subject_alt_name ? 0 : 1));
+            CHECK(server.requests() == (with_subject_alt_name ? 1 : 0));
+            if (!with_subject_alt_name)
+                CHECK(b.r.err.find("certificate failed verification") != std::string::npos);
+        }
+    }
+}
+
+#endif
+
+#endif
+
+#ifdef DISCORD_RATELIMIT_PROGRAM_BEAST_SEND_MESSAGES
+
+namespace {
+
+integration::program_result beast_example(const std::string& base, std::vector<std::string> env,
+                                          std::vector<std::string> options = {})
+{
+    integration::program_run run;
+    run.args = {DISCORD_RATELIMIT_PROGRAM_BEAST_SEND_MESSAGES, "--count", "1"};
+    run.args.insert(run.args.end(), options.begin(), options.end());
+    run.args.push_back(base);
+    run.args.emplace_back("600");
+    run.env = std::move(env);
+    run.deadline = 20s;
+    return integration::run_program(run);
+}
+
+} // namespace
+
+TEST_CASE("rule 1: the Beast example cuts off a chunk extension that never ends",
+          "[programs][hostile][examples]")
+{
+    integration::hostile_server server{
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=", std::string(4096, 'a'),
+         256U << 20, false}};
+    const auto r = beast_example(server.base(), {"DISCORD_TOKEN=x"});
+    INFO("stdout: " << r.out);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 1);
+    // The POST may have arrived: it failed, and is not sent again.
+    CHECK(r.out.find("not resent") != std::string::npos);
+    CHECK(server.requests() == 1);
+    CHECK(r.max_rss_kib < 96 * 1024);
+}
+
+TEST_CASE("rule 4: the Beast example reads the 200 after a 100 Continue: sent once, succeeded",
+          "[programs][hostile][examples]")
+{
+    integration::hostile_server server{
+        {"HTTP/1.1 100 Continue\r\n\r\n" + discord_200, "", 1U << 20, false}};
+    const auto r = beast_example(server.base(), {"DISCORD_TOKEN=x"});
+    INFO("stdout: " << r.out);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 0);
+    CHECK(integration::last_line(r.out) == "sent 1, ok 1, failed 0");
+    CHECK(server.requests() == 1);
+}
+
+TEST_CASE("rule 2: the Beast example takes its token from the environment or a file only",
+          "[programs][hostile][examples]")
+{
+    integration::hostile_server server{{discord_200, "", 1U << 20, false}};
+    const auto refused = beast_example(server.base(), {}, {"--token", std::string{bot_token}});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("/proc/PID/cmdline") != std::string::npos);
+    CHECK(refused.err.find(bot_token) == std::string::npos);
+    CHECK(server.requests() == 0);
+    const integration::temp_file file{std::string{bot_token} + "\n"};
+    const auto from_file = beast_example(server.base(), {}, {"--token-file", file.path.string()});
+    CHECK(from_file.exit_code == 0);
+    CHECK(server.requests() == 1);
+}
+
+TEST_CASE("rule 7: the Beast example refuses http:// to another host unless told",
+          "[programs][hostile][examples]")
+{
+    const auto r = beast_example("http://192.0.2.1/api", {"DISCORD_TOKEN=x"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("clear text") != std::string::npos);
+}
+
+#ifdef DISCORD_RATELIMIT_INTEGRATION_HAVE_OPENSSL
+
+TEST_CASE("rule 7: the Beast example checks a certificate against its subject alternative names",
+          "[programs][hostile][examples]")
+{
+    for (const bool with_subject_alt_name : {true, false}) {
+        DYNAMIC_SECTION((with_subject_alt_name ? "DNS:localhost: accepted" : "CN only: refused"))
+        {
+            const integration::tls_answer_server server{with_subject_alt_name};
+            const integration::temp_file trusted{server.certificate_pem()};
+            const auto r =
+                beast_example("https://localhost:" + std::to_string(server.port()) + "/api",
+                              {"DISCORD_TOKEN=x", "SSL_CERT_FILE=" + trusted.path.string()});
+            INFO("stdout: " << r.out);
+            REQUIRE_FALSE(r.timed_out);
+            CHECK(r.exit_code == (with_subject_alt_name ? 0 : 1));
+            CHECK(server.requests() == (with_subject_alt_name ? 1 : 0));
+        }
+    }
+}
+
+#endif
 
 #endif
