@@ -834,6 +834,7 @@ private:
         request_line line;
         asio::cancellation_signal cancel;
         bool on_wire = false;
+        bool ended = false;  ///< `async_send` completed; it leaves `live_` soon
         std::string refused; ///< why the tool failed it itself, if it did
     };
     using tracked_list = std::list<tracked>;
@@ -942,25 +943,23 @@ private:
         t.refused = why;
         if (global)
             return stop("stopping: " + why);
-        // Emitted after this handler returns: a cancelled request ends (and leaves `live_`) later.
-        std::vector<tracked*> same_route;
+        // A cancelled request may end at once, but it leaves `live_` later (see `request_ended`):
+        // the loop sees the whole list.
         for (auto& other : live_)
-            if (&other != &t && !other.on_wire && other.line.route.key == t.line.route.key &&
-                other.line.route.major == t.line.route.major)
-                same_route.push_back(&other);
-        asio::post(limiter_.get_executor(), [why, same_route] {
-            for (auto* other : same_route) {
-                other->refused = why;
-                other->cancel.emit(asio::cancellation_type::terminal);
+            if (&other != &t && !other.on_wire && !other.ended &&
+                other.line.route.key == t.line.route.key &&
+                other.line.route.major == t.line.route.major) {
+                other.refused = why;
+                other.cancel.emit(asio::cancellation_type::terminal);
             }
-        });
     }
 
     /// How `async_send` ended the request.
     void request_ended(tracked_list::iterator it, const boost::system::error_code& ec,
                        const response_message& res)
     {
-        const tracked& t = *it;
+        tracked& t = *it;
+        t.ended = true;
         if (!t.refused.empty() &&
             (ec == drl::error::rate_limited || ec == asio::error::operation_aborted ||
              ec == drl::error::shut_down))
