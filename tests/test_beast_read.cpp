@@ -195,3 +195,23 @@ TEST_CASE("rule 1: a truncated response fails with the stream's error")
     response res;
     CHECK(s.read(res).ec == http::error::partial_message);
 }
+
+TEST_CASE("rule 4: a response already buffered completes after the initiating function returns")
+{
+    scripted_server s{final_200 + final_200};
+    response first;
+    REQUIRE_FALSE(s.read(first).ec); // the second response stays in the buffer
+    REQUIRE(s.buffer.size() != 0);
+    response second;
+    bool returned = false;
+    bool completed_after_return = false;
+    drl::async_read_response(s.client, s.buffer, second, [&](boost::system::error_code ec) {
+        CHECK_FALSE(ec);
+        completed_after_return = returned;
+    });
+    returned = true;
+    s.io.restart();
+    s.io.run();
+    CHECK(completed_after_return);
+    CHECK(second.result_int() == 200);
+}

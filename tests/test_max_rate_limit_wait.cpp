@@ -128,3 +128,43 @@ TEST_CASE("rule 3: a long backlog behind the bot's own requests still drains und
     CHECK(done == 100);
     CHECK(e.stats(t0 + 200s).failed == 0);
 }
+
+TEST_CASE("rule 3: requests already queued fail when a long reset is learned",
+          "[engine][max_wait]")
+{
+    // The first request probes the unknown bucket; two more wait behind it. Its answer says the
+    // bucket is spent for 30 s: with a bound of 5 s, both fail now, not at the reset.
+    engine_type e;
+    const auto probe = e.acquire(message_to(1), t0, at_most(5s));
+    REQUIRE(probe.granted());
+    const auto second = e.acquire(message_to(1), t0, at_most(5s));
+    const auto third = e.acquire(message_to(1), t0, at_most(5s));
+    const auto unbounded = e.acquire(message_to(1), t0);
+    REQUIRE(second.status == acquire_status::waiting);
+    REQUIRE(third.status == acquire_status::waiting);
+    REQUIRE(e.complete(probe.ticket, 200, bucket_headers(5, 0, "30"), "{}", t0 + 100ms).status ==
+            completion_status::done);
+    std::vector<drl::ticket_id> failed;
+    e.advance(t0 + 100ms, [&](drl::ticket_id id, const drl::acquire_result<clock_type>& r) {
+        if (r.status == acquire_status::failed) {
+            CHECK(r.error == drl::error::rate_limited);
+            failed.push_back(id);
+        }
+    });
+    CHECK(failed == std::vector<drl::ticket_id>{second.ticket, third.ticket});
+    // The request without a bound still waits for the reset, and goes then.
+    CHECK(granted_by_advance(e, t0 + 31s) == std::vector<drl::ticket_id>{unbounded.ticket});
+}
+
+TEST_CASE("rule 3: a retry's backoff after a 5xx is not a rate limit", "[engine][max_wait]")
+{
+    drl::engine_config<clock_type> config;
+    config.retry.initial_backoff = 20s;
+    config.retry.max_backoff = 20s;
+    config.jitter_seed = 7;
+    engine_type e{config};
+    const auto r = e.acquire(drl::make_route("GET", "/channels/1/messages"), t0, at_most(1s));
+    REQUIRE(r.granted());
+    const auto c = e.complete(r.ticket, 503, headers_type{{"via", "1.1 google"}}, "", t0);
+    CHECK(c.status == completion_status::retry);
+}

@@ -1082,6 +1082,8 @@ TEST_CASE("rule 2: redact_path hides webhook and interaction tokens and keeps th
           "/webhooks/1/{webhook_token}?thread_id=5");
     CHECK(dr::redact_path("/webhooks/1/" + webhook + "#x") == "/webhooks/1/{webhook_token}#x");
     // Whatever the input, no 4-character window of the token survives.
+    CHECK(dr::redact_path("/webhooks/1//" + webhook) == "/webhooks/1//{webhook_token}");
+    CHECK(dr::redact_path("/webhooks/1/./" + webhook) == "/webhooks/1/./{webhook_token}");
     for (const auto& path : {"/webhooks//" + webhook, "webhooks/1/" + webhook + "/messages/@original",
                              "/x/webhooks/1/" + webhook}) {
         const auto redacted = dr::redact_path(path);

@@ -92,13 +92,13 @@ inline token_result bot_token(const std::string* token_file)
     return read_token_line(file, "--token-file");
 }
 
-/// True for a host that is this machine: `localhost`, 127.0.0.0/8, ::1 (and ::ffff:127.x).
+/// True for a loopback address: 127.0.0.0/8, ::1 (and ::ffff:127.x). Never a name, not even
+/// `localhost`: a name is looked up, and a resolver that does not read /etc/hosts for it (or a
+/// hostile one, for `localhost.`) may answer with any address.
 inline bool is_loopback(std::string_view host)
 {
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
         host = host.substr(1, host.size() - 2);
-    if (host == "localhost" || host == "localhost.")
-        return true;
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(std::string{host}, ec);
     if (ec)
@@ -109,14 +109,14 @@ inline bool is_loopback(std::string_view host)
     return address.is_loopback();
 }
 
-/// Why plain `http://` to `host` is refused, or empty when it is allowed: to this machine, or when
-/// the user said `--insecure-http`.
+/// Why plain `http://` to `host` is refused, or empty when it is allowed: to a loopback address,
+/// or when the user said `--insecure-http`.
 inline std::string plain_http_refusal(std::string_view host, bool insecure_http_allowed)
 {
     if (is_loopback(host) || insecure_http_allowed)
         return {};
-    return "http:// to a host other than this machine sends the bot token in clear text: use "
-           "https://, or pass --insecure-http if you mean it";
+    return "http:// to anything but a loopback address (127.0.0.1, [::1]) sends the bot token in "
+           "clear text: use https://, or pass --insecure-http if you mean it";
 }
 
 /// Makes OpenSSL check, while it verifies the chain, that the server's certificate names `host`

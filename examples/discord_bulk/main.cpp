@@ -45,6 +45,7 @@
 #include <openssl/ssl.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -126,8 +127,8 @@ The bot token comes from the environment variable DISCORD_TOKEN, or from a file:
   --quiet            no progress line (by default one on standard error: redrawn every second on
                      a terminal, a plain line every 30 seconds otherwise)
   --progress S       seconds between two plain progress lines, 1 to 3600 (default 30)
-  --insecure-http    allow http:// to a host other than this machine (the token then crosses the
-                     network in clear text); https:// is required otherwise
+  --insecure-http    allow http:// to anything but a loopback address, 127.0.0.1 or [::1] (the
+                     token then crosses the network in clear text); https:// is required otherwise
   API_BASE           the API root without version, e.g. https://discord.com/api
 
 Exit status: 0 when every request succeeded, 1 otherwise, 2 on bad usage.
@@ -390,20 +391,27 @@ public:
 
     line_source(const asio::any_io_executor& ex, int fd)
         : fd_{fd}
-        , flags_{::fcntl(fd, F_GETFL)}
         , descriptor_{ex}
     {
-        const int copy = ::dup(fd);
+        struct stat status {};
+        if (::fstat(fd, &status) == 0 && S_ISREG(status.st_mode))
+            return; // a regular file: read directly, from where it stands
+        // Asio makes its descriptor non-blocking. A duplicate would share that flag with the
+        // terminal's other descriptors (standard output and error too: writes to a paused
+        // terminal would fail): a pipe or a terminal is opened afresh instead.
+        int own = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC);
+        if (own < 0) { // a socket: share it, and give its flags back at the end
+            flags_ = ::fcntl(fd, F_GETFL);
+            own = ::dup(fd);
+        }
         boost::system::error_code ec;
-        if (copy >= 0)
-            descriptor_.assign(copy, ec);
-        if (copy >= 0 && ec)
-            ::close(copy); // a regular file: read directly
+        if (own >= 0)
+            descriptor_.assign(own, ec);
+        if (own >= 0 && ec)
+            ::close(own); // read directly
     }
     line_source(const line_source&) = delete;
     line_source& operator=(const line_source&) = delete;
-    /// Asio makes the descriptor non-blocking, and a terminal shares that with the shell: give it
-    /// back as it was.
     ~line_source()
     {
         if (flags_ != -1)
@@ -472,7 +480,7 @@ private:
     }
 
     int fd_;
-    int flags_;
+    int flags_ = -1; ///< the flags of a shared descriptor, to give back
     asio::posix::stream_descriptor descriptor_;
     std::string buffer_;
     std::size_t scanned_ = 0; ///< where the next line of `buffer_` begins
@@ -1010,8 +1018,8 @@ private:
         if (stopping_)
             return;
         stopping_ = true;
-        print_above_progress("discord-bulk: " + why + "; lines after line " +
-                             std::to_string(line_number_) + " are not read");
+        print_above_progress("discord-bulk: " + why + "; line " + std::to_string(line_number_) +
+                             " and those after it are not read");
         input_.cancel();
         room_.cancel();
         limiter_.shutdown(); // those waiting for a permit

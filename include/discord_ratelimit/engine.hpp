@@ -59,7 +59,9 @@ struct request_options {
     /// week is valid). Unlike `max_wait`, the time spent queued behind the bot's own earlier
     /// requests does not count, so a long backlog still drains: for tools that submit much work
     /// at once (`discord-bulk --max-wait`). Checked when the request is submitted or asked for
-    /// again, and when a retry is scheduled.
+    /// again, when a 429's retry is scheduled, and for every queued request when its bucket's
+    /// reset is learned or looked at again. A retry's backoff after a 5xx or a network error is not
+    /// a rate limit and does not count.
     std::optional<typename Clock::duration> max_rate_limit_wait;
     /// Resend this non-idempotent request (POST) even when an attempt may have reached Discord.
     bool resend_non_idempotent = false;
@@ -213,6 +215,8 @@ public:
         ticket& t = slots_[index];
         t.r = r;
         t.options = options;
+        if (options.max_rate_limit_wait)
+            ++rate_limit_bounded_;
         t.seq = ++sequence_;
         t.waiting_since = now;
         t.limit_at = options.deadline;
@@ -606,6 +610,8 @@ private:
 
     void release(std::uint32_t index)
     {
+        if (slots_[index].options.max_rate_limit_wait)
+            --rate_limit_bounded_;
         mark_reported(slots_[index]);
         slots_[index].stage = phase::free;
         free_.push_back(index);
@@ -976,6 +982,10 @@ private:
                 wake = wake ? std::min(*wake, *reset) : *reset;
                 if (config_.reserve_global_slots)
                     reserved_.insert(id);
+                // Every request of the queue waits at least until the reset, learned now or
+                // before: those whose `max_rate_limit_wait` is shorter fail now, not at the reset.
+                if (rate_limit_bounded_ != 0)
+                    fail_over_rate_limit_wait(*e, *reset, now);
             }
             if (e->queue_head != none)
                 slots_[e->queue_head].reason = bucket_wait_reason(e->state);
@@ -1301,7 +1311,9 @@ private:
         const auto [at, reason] = estimate(t, now);
         if (first && t.reason == wait_reason::none)
             t.reason = reason;
-        const bool over_rate_limit_wait = at && t.options.max_rate_limit_wait && *at > now &&
+        // A retry's backoff is not a rate limit; once it rejoins its queue, `drain` checks it.
+        const bool over_rate_limit_wait = at && t.options.max_rate_limit_wait &&
+                                          t.stage == phase::queued && *at > now &&
                                           *at - now > *t.options.max_rate_limit_wait;
         if (over_rate_limit_wait || (at && t.limit_at && *at > *t.limit_at)) {
             // The known wait already ends past the request's limit: fail now, not at the limit.
@@ -1447,6 +1459,22 @@ private:
         result.ticket = id;
         result.error = make_error_code(e);
         return result;
+    }
+
+    /// Fails the queued tickets of `e` whose `max_rate_limit_wait` is shorter than the wait until
+    /// `until`. One walk of the queue; the tickets it fails leave it, so a queue of bounded
+    /// requests is walked once per reset learned, not once per request.
+    void fail_over_rate_limit_wait(entry_type& e, time_point until, time_point now)
+    {
+        const duration wait = until - now;
+        for (std::uint32_t index = e.queue_head; index != none;) {
+            ++stats_.queue_steps;
+            ticket& t = slots_[index];
+            const std::uint32_t next = t.next;
+            if (t.options.max_rate_limit_wait && wait > *t.options.max_rate_limit_wait)
+                fail_waiting(index, error::rate_limited, wait);
+            index = next;
+        }
     }
 
     /// Ends a queued or sleeping ticket with an error, to be reported by `advance` or `acquire`.
@@ -1802,7 +1830,7 @@ private:
         }
         if (retry_429 && ++t.rate_limited_attempts >= config_.retry.max_rate_limited_attempts)
             return finish_failed(index, c, error::retries_exhausted, c.wait);
-        if (t.options.max_rate_limit_wait && *retry_at > now &&
+        if (retry_429 && t.options.max_rate_limit_wait && *retry_at > now &&
             *retry_at - now > *t.options.max_rate_limit_wait)
             return finish_failed(index, c, error::rate_limited, *retry_at - now);
         if (t.limit_at && *retry_at > *t.limit_at) {
@@ -1921,6 +1949,9 @@ private:
     std::uint32_t generation_floor_ = 0; ///< see `release_idle_memory`
     std::size_t live_tickets_ = 0;
     std::size_t unreported_ = 0; ///< grants and failures not yet returned by `acquire` or `advance`
+    /// Live tickets with `request_options::max_rate_limit_wait`: without any, `drain` never looks
+    /// for them.
+    std::size_t rate_limit_bounded_ = 0;
     std::uint64_t sequence_ = 0;
     std::vector<ticket_id> ready_;
     std::vector<bucket_id> dirty_;

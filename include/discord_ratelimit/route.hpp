@@ -274,7 +274,8 @@ inline route make_route(std::string_view method, std::string_view path_or_url,
 /// `/interactions/{id}/` (a webhook or interaction token, which works without the bot token) is
 /// replaced by `{webhook_token}` or `{interaction_token}`, as in route keys; everything else is
 /// kept. Works on any text shaped like a path or URL (a `/api/vN` prefix, a query), whether or not
-/// it is a valid route: for messages about requests that failed.
+/// it is a valid route: for messages about requests that failed. Empty and `.` segments are
+/// skipped when counting (`/webhooks/1//TOKEN` is hidden too).
 ///
 /// @par Thread Safety
 /// Safe to call concurrently: a pure function.
@@ -696,8 +697,10 @@ inline std::string redact_path(std::string_view path)
             out += "{interaction_token}";
         else
             out += segment;
-        before_previous = previous;
-        previous = segment;
+        if (!segment.empty() && segment != ".") { // `//` and `/./` name the same place
+            before_previous = previous;
+            previous = segment;
+        }
         if (end == path_end)
             break;
         out += '/';

@@ -35,6 +35,9 @@ struct program_result {
     std::string out;
     std::string err;
     int signal = 0;         ///< the signal that killed it (SIGKILL at the deadline), else 0
+    /// From the first of `program_run::signals` to the end of its output (its exit); zero without
+    /// signals.
+    std::chrono::steady_clock::duration after_first_signal{};
 };
 
 struct program_run {
@@ -47,6 +50,8 @@ struct program_run {
     /// The child's address space limit (RLIMIT_AS) in bytes, to make its allocations fail; 0 leaves
     /// the inherited limit.
     std::size_t address_space_limit = 0;
+    /// Signals sent to the child, each this long after its start (in order of time).
+    std::vector<std::pair<std::chrono::milliseconds, int>> signals;
 };
 
 namespace detail {
@@ -140,9 +145,18 @@ inline program_result run_program(const program_run& run)
     std::size_t written = 0;
     if (run.input.empty())
         in.close_end(1);
-    const auto deadline = std::chrono::steady_clock::now() + run.deadline;
+    const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + run.deadline;
+    std::size_t signalled = 0;
+    std::chrono::steady_clock::time_point first_signal;
     char buffer[4096];
     while (out.fd[0] >= 0 || err.fd[0] >= 0) {
+        while (signalled < run.signals.size() &&
+               std::chrono::steady_clock::now() >= started + run.signals[signalled].first) {
+            if (signalled == 0)
+                first_signal = std::chrono::steady_clock::now();
+            ::kill(pid, run.signals[signalled++].second);
+        }
         const auto left = deadline - std::chrono::steady_clock::now();
         if (left <= std::chrono::steady_clock::duration::zero()) {
             ::kill(pid, SIGKILL);
@@ -157,7 +171,8 @@ inline program_result run_program(const program_run& run)
         if (err.fd[0] >= 0)
             fds.push_back({err.fd[0], POLLIN, 0});
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left).count();
-        if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(ms, 1000) + 1)) <
+        const long long most = signalled < run.signals.size() ? 10 : 1000; // signals on time
+        if (::poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(ms, most) + 1)) <
             0) {
             if (errno == EINTR)
                 continue;
@@ -185,6 +200,8 @@ inline program_result run_program(const program_run& run)
                 (is_out ? out : err).close_end(0);
         }
     }
+    if (signalled != 0)
+        result.after_first_signal = std::chrono::steady_clock::now() - first_signal;
     int status = 0;
     struct rusage usage {};
     while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {

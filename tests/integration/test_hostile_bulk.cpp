@@ -14,6 +14,8 @@
 
 #include "catch.hpp"
 
+#include <csignal>
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -227,6 +229,34 @@ TEST_CASE("rule 6: discord-bulk reads its input as it sends, within a bounded wi
     CHECK(b.r.max_rss_kib < 64 * 1024);
 }
 
+TEST_CASE("rule 5: SIGINT on 100,000 waiting lines ends them in proportion, not their square",
+          "[programs][hostile]")
+{
+    // The server reads and never answers: the first request of channel 1 probes its unknown
+    // bucket, and every other one waits behind it. The first SIGINT fails those waiting (linear:
+    // it took about 100 s when each cancel walked the rest of the queue); the second aborts the
+    // probe on the wire.
+    integration::hostile_server mute{{"", "", 1U << 20, false}};
+    std::string input;
+    for (int i = 0; i < 100'000; ++i)
+        input += "POST /channels/1/messages {\"content\":\"" + std::to_string(i) + "\"}\n";
+    integration::program_run run;
+    run.args = {DISCORD_RATELIMIT_PROGRAM_DISCORD_BULK, "--quiet", "--window", "100000",
+                mute.base()};
+    run.env = {"DISCORD_TOKEN=x"};
+    run.input = std::move(input);
+    run.deadline = 60s;
+    run.signals = {{5s, SIGINT}, {5500ms, SIGINT}};
+    const auto r = integration::run_program(run);
+    REQUIRE_FALSE(r.timed_out);
+    CHECK(r.exit_code == 1);
+    const auto summary = integration::last_line(r.out);
+    CHECK(json_field(summary, "failed") == json_field(summary, "sent"));
+    CHECK(r.err.find("interrupted") != std::string::npos);
+    // Generous for a slow machine and the sanitizers; the quadratic cancel took minutes.
+    CHECK(r.after_first_signal < 15s);
+}
+
 TEST_CASE("rule 2: discord-bulk takes the token from the environment or a file, never argv",
           "[programs][hostile]")
 {
@@ -298,10 +328,22 @@ TEST_CASE("rule 7: discord-bulk refuses http:// to another host unless told", "[
     CHECK(refused.r.exit_code == 2);
     CHECK(refused.r.err.find("clear text") != std::string::npos);
     CHECK(refused.r.err.find("--insecure-http") != std::string::npos);
-    // Loopback is this machine: allowed (nothing listens on port 1: a connection error).
-    const auto local = bulk("http://localhost:1/api", "GET /channels/1/messages\n", {"--quiet"});
-    CHECK(local.r.exit_code == 1);
-    CHECK(local.failed == 1);
+    // A name, even localhost and localhost., is looked up: a resolver may answer any address.
+    for (const std::string name : {"localhost", "localhost.", "127.0.0.1.example.com"}) {
+        const auto by_name = bulk("http://" + name + ":1/api", "GET /channels/1/messages\n");
+        CHECK(by_name.r.exit_code == 2);
+    }
+    // A loopback address is this machine: allowed (nothing listens on port 1: a connection
+    // error), and so is anything with --insecure-http.
+    for (const std::string base : {"http://127.0.0.1:1/api", "http://[::1]:1/api"}) {
+        const auto local = bulk(base, "GET /channels/1/messages\n", {"--quiet"});
+        CHECK(local.r.exit_code == 1);
+        CHECK(local.failed == 1);
+    }
+    const auto told = bulk("http://localhost:1/api", "GET /channels/1/messages\n",
+                           {"--quiet", "--insecure-http"});
+    CHECK(told.r.exit_code == 1);
+    CHECK(told.failed == 1);
 }
 
 #ifdef DISCORD_RATELIMIT_INTEGRATION_HAVE_OPENSSL

@@ -1,7 +1,9 @@
 // Copyright (c) 2026 The discord-ratelimit authors. Distributed under the Boost Software License 1.0.
-// A TLS server on loopback with a certificate a test may tell its client to trust, naming
-// "localhost" in its common name only or in a subject alternative name as well: for the rule that
-// a certificate is checked against its subject alternative names only.
+// A TLS server on loopback with a self-signed certificate made when it starts, naming "localhost"
+// in its common name only or in a subject alternative name as well. Untrusted unless a test hands
+// its client `certificate_pem()` (SSL_CERT_FILE, CURL_CA_BUNDLE): for the rules that a rejected
+// certificate fails at once and that a certificate is checked against its subject alternative
+// names only.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -15,8 +15,10 @@
 ///
 /// A deadline is not its job: set one on the stream (`beast::tcp_stream::expires_after`).
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/coroutine.hpp>
 #include <boost/beast/http/error.hpp>
@@ -97,6 +99,7 @@ public:
                     ec = http::error::buffer_overflow;
                     break;
                 }
+                read_ = true;
                 BOOST_ASIO_CORO_YIELD stream_.async_read_some(
                     buffer_.prepare(std::min<std::size_t>(limits_.buffered - buffer_.size(),
                                                           64 * 1024)),
@@ -119,6 +122,12 @@ public:
             if (!ec)
                 response_ = parser_->release();
             parser_.reset();
+            if (!read_) {
+                // Completed from the buffer alone: never call the handler from inside the
+                // initiating function (a strand, a callback that starts the next read).
+                BOOST_ASIO_CORO_YIELD boost::asio::post(
+                    stream_.get_executor(), boost::asio::append(std::move(self), ec, 0));
+            }
             self.complete(ec);
         }
     }
@@ -150,6 +159,7 @@ private:
     response_limits limits_;
     std::unique_ptr<parser_type> parser_; // a parser can be neither moved nor reused
     unsigned interim_ = 0;
+    bool read_ = false; ///< an operation was started on the stream
 };
 
 } // namespace detail
