@@ -1084,6 +1084,10 @@ TEST_CASE("rule 2: redact_path hides webhook and interaction tokens and keeps th
     // Whatever the input, no 4-character window of the token survives.
     CHECK(dr::redact_path("/webhooks/1//" + webhook) == "/webhooks/1//{webhook_token}");
     CHECK(dr::redact_path("/webhooks/1/./" + webhook) == "/webhooks/1/./{webhook_token}");
+    CHECK(dr::redact_path("/webhooks//" + webhook) == "/webhooks//{webhook_token}");
+    // Not a number where the id goes: hidden, and the segment after it too.
+    CHECK(dr::redact_path("/webhooks/" + webhook + "/x") ==
+          "/webhooks/{webhook_token}/{webhook_token}");
     for (const auto& path : {"/webhooks//" + webhook, "webhooks/1/" + webhook + "/messages/@original",
                              "/x/webhooks/1/" + webhook}) {
         const auto redacted = dr::redact_path(path);

@@ -275,7 +275,8 @@ inline route make_route(std::string_view method, std::string_view path_or_url,
 /// replaced by `{webhook_token}` or `{interaction_token}`, as in route keys; everything else is
 /// kept. Works on any text shaped like a path or URL (a `/api/vN` prefix, a query), whether or not
 /// it is a valid route: for messages about requests that failed. Empty and `.` segments are
-/// skipped when counting (`/webhooks/1//TOKEN` is hidden too).
+/// skipped when counting (`/webhooks/1//TOKEN` is hidden too), and a segment where the id should
+/// be that is not a number is hidden as well.
 ///
 /// @par Thread Safety
 /// Safe to call concurrently: a pure function.
@@ -685,21 +686,30 @@ inline std::string redact_path(std::string_view path)
     out.reserve(path.size());
     // Segments end at '/', and the path ends at '?' or '#'; what follows them is kept as is.
     const auto path_end = std::min(path.find_first_of("?#"), path.size());
-    std::string_view before_previous, previous; // the two segments before the current one
+    std::string_view placeholder; // after `webhooks` or `interactions`: what hides its token
+    int after = 0;                // segments since then, not counting empty ones and `.`
     std::size_t begin = 0;
     while (begin <= path_end) {
         const auto slash = path.find('/', begin);
         const auto end = std::min(slash, path_end);
         const std::string_view segment = path.substr(begin, end - begin);
-        if (iequals_ascii(before_previous, "webhooks") && !segment.empty())
-            out += "{webhook_token}";
-        else if (iequals_ascii(before_previous, "interactions") && !segment.empty())
-            out += "{interaction_token}";
+        const bool counts = !segment.empty() && segment != "."; // `//` and `/./` name one place
+        if (counts && !placeholder.empty())
+            ++after;
+        // The token is the second segment after the resource; the first is its id, a number
+        // (anything else there might be a token too: hidden as well).
+        const bool numeric = segment.find_first_not_of("0123456789") == std::string_view::npos;
+        if (counts && (after == 2 || (after == 1 && !numeric)))
+            out += placeholder;
         else
             out += segment;
-        if (!segment.empty() && segment != ".") { // `//` and `/./` name the same place
-            before_previous = previous;
-            previous = segment;
+        if (iequals_ascii(segment, "webhooks") || iequals_ascii(segment, "interactions")) {
+            placeholder = iequals_ascii(segment, "webhooks") ? "{webhook_token}"
+                                                             : "{interaction_token}";
+            after = 0;
+        } else if (after >= 2) {
+            placeholder = {};
+            after = 0;
         }
         if (end == path_end)
             break;
