@@ -143,6 +143,12 @@ TEST_CASE("rule 1: curl_threads under a memory limit fails normally on an endles
           "[programs][hostile][curl]")
 {
     // Without a bound the body grows until an allocation fails; std::bad_alloc must not abort it.
+#ifdef DISCORD_RATELIMIT_SANITIZED
+    // AddressSanitizer reserves terabytes of address space for its shadow memory: no limit on the
+    // address space leaves it room to start. The other builds run this test.
+    SUCCEED("skipped under the sanitizers");
+    return;
+#endif
     integration::hostile_server server{{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
                                         "4000\r\n" + std::string(0x4000, 'x') + "\r\n",
                                         std::size_t{2} << 30, false}};
