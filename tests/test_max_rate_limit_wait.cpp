@@ -168,3 +168,27 @@ TEST_CASE("rule 3: a retry's backoff after a 5xx is not a rate limit", "[engine]
     const auto c = e.complete(r.ticket, 503, headers_type{{"via", "1.1 google"}}, "", t0);
     CHECK(c.status == completion_status::retry);
 }
+
+TEST_CASE("rule 5: bounded requests queue and cancel in linear work behind an ordinary reset",
+          "[engine][max_wait]")
+{
+    // Channel 1's bucket is spent for 5 s; 4,000 requests bounded at 15 minutes queue behind it
+    // and are then cancelled one by one. The reset is shorter than every bound: no walk looks
+    // for requests to fail (it took N^2 / 2 steps when every drain walked the queue).
+    constexpr std::uint64_t n = 4000;
+    engine_type e;
+    const auto first = e.acquire(message_to(1), t0, at_most(15min));
+    REQUIRE(first.granted());
+    REQUIRE(e.complete(first.ticket, 200, bucket_headers(1, 0, "5"), "{}", t0).status ==
+            completion_status::done);
+    const auto before = e.stats(t0).queue_steps;
+    std::vector<drl::ticket_id> waiting;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        const auto r = e.acquire(message_to(1), t0, at_most(15min));
+        REQUIRE(r.status == acquire_status::waiting);
+        waiting.push_back(r.ticket);
+    }
+    for (const auto id : waiting)
+        REQUIRE_FALSE(e.cancel(id, t0));
+    CHECK(e.stats(t0).queue_steps - before <= 4 * n);
+}

@@ -399,10 +399,12 @@ public:
         // Asio makes its descriptor non-blocking. A duplicate would share that flag with the
         // terminal's other descriptors (standard output and error too: writes to a paused
         // terminal would fail): a pipe or a terminal is opened afresh instead.
-        int own = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC);
+        // O_NONBLOCK: a named FIFO whose writer has gone would block the open itself.
+        int own = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(),
+                         O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (own < 0) { // a socket: share it, and give its flags back at the end
             flags_ = ::fcntl(fd, F_GETFL);
-            own = ::dup(fd);
+            own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
         }
         boost::system::error_code ec;
         if (own >= 0)

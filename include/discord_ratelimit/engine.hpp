@@ -60,8 +60,9 @@ struct request_options {
     /// requests does not count, so a long backlog still drains: for tools that submit much work
     /// at once (`discord-bulk --max-wait`). Checked when the request is submitted or asked for
     /// again, when a 429's retry is scheduled, and for every queued request when its bucket's
-    /// reset is learned or looked at again. A retry's backoff after a 5xx or a network error is not
-    /// a rate limit and does not count.
+    /// reset is learned or looked at again. A global pause or a route block learned while the
+    /// request is already queued is not checked again: it waits for it. A retry's backoff after a
+    /// 5xx or a network error is not a rate limit and does not count.
     std::optional<typename Clock::duration> max_rate_limit_wait;
     /// Resend this non-idempotent request (POST) even when an attempt may have reached Discord.
     bool resend_non_idempotent = false;
@@ -215,8 +216,10 @@ public:
         ticket& t = slots_[index];
         t.r = r;
         t.options = options;
-        if (options.max_rate_limit_wait)
+        if (options.max_rate_limit_wait) {
             ++rate_limit_bounded_;
+            min_rate_limit_bound_ = std::min(min_rate_limit_bound_, *options.max_rate_limit_wait);
+        }
         t.seq = ++sequence_;
         t.waiting_since = now;
         t.limit_at = options.deadline;
@@ -610,8 +613,8 @@ private:
 
     void release(std::uint32_t index)
     {
-        if (slots_[index].options.max_rate_limit_wait)
-            --rate_limit_bounded_;
+        if (slots_[index].options.max_rate_limit_wait && --rate_limit_bounded_ == 0)
+            min_rate_limit_bound_ = duration::max();
         mark_reported(slots_[index]);
         slots_[index].stage = phase::free;
         free_.push_back(index);
@@ -984,7 +987,7 @@ private:
                     reserved_.insert(id);
                 // Every request of the queue waits at least until the reset, learned now or
                 // before: those whose `max_rate_limit_wait` is shorter fail now, not at the reset.
-                if (rate_limit_bounded_ != 0)
+                if (rate_limit_bounded_ != 0 && *reset - now > min_rate_limit_bound_)
                     fail_over_rate_limit_wait(*e, *reset, now);
             }
             if (e->queue_head != none)
@@ -1462,8 +1465,10 @@ private:
     }
 
     /// Fails the queued tickets of `e` whose `max_rate_limit_wait` is shorter than the wait until
-    /// `until`. One walk of the queue; the tickets it fails leave it, so a queue of bounded
-    /// requests is walked once per reset learned, not once per request.
+    /// `until`: one walk of the queue, only when that wait is longer than the smallest bound. The
+    /// tickets it fails leave the queue, so with one bound for all (as `discord-bulk` sets) a queue
+    /// is walked once per such reset; a queue that mixes bounds, or bounded and unbounded tickets,
+    /// behind a reset longer than the smallest bound is walked on each drain.
     void fail_over_rate_limit_wait(entry_type& e, time_point until, time_point now)
     {
         const duration wait = until - now;
@@ -1949,9 +1954,11 @@ private:
     std::uint32_t generation_floor_ = 0; ///< see `release_idle_memory`
     std::size_t live_tickets_ = 0;
     std::size_t unreported_ = 0; ///< grants and failures not yet returned by `acquire` or `advance`
-    /// Live tickets with `request_options::max_rate_limit_wait`: without any, `drain` never looks
-    /// for them.
+    /// Live tickets with `request_options::max_rate_limit_wait`, and the smallest bound any of them
+    /// had since there were none: `drain` walks a queue for them only when a reset is further
+    /// away than that, so waits of ordinary length never cost a walk.
     std::size_t rate_limit_bounded_ = 0;
+    duration min_rate_limit_bound_ = duration::max();
     std::uint64_t sequence_ = 0;
     std::vector<ticket_id> ready_;
     std::vector<bucket_id> dirty_;
