@@ -64,8 +64,12 @@ std::optional<api_url> parse_url(std::string_view url)
     u.path = slash == url.npos ? "" : url.substr(slash);
     while (u.path.ends_with('/'))
         u.path.pop_back();
-    const auto colon = u.authority.rfind(':');
+    // An IPv6 address is in brackets, "[::1]:8080": its colons are not the port's.
+    const auto host_end = u.authority.starts_with('[') ? u.authority.find(']') + 1 : 0;
+    const auto colon = u.authority.find(':', host_end);
     u.host = u.authority.substr(0, colon);
+    if (u.host.starts_with('[') && u.host.ends_with(']'))
+        u.host = u.host.substr(1, u.host.size() - 2);
     u.port = colon != std::string::npos ? u.authority.substr(colon + 1) : u.tls ? "443" : "80";
     return u.host.empty() ? std::nullopt : std::optional{u};
 }

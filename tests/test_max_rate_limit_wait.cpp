@@ -192,3 +192,73 @@ TEST_CASE("rule 5: bounded requests queue and cancel in linear work behind an or
         REQUIRE_FALSE(e.cancel(id, t0));
     CHECK(e.stats(t0).queue_steps - before <= 4 * n);
 }
+
+namespace {
+
+/// The failures an advance to `now` reports.
+std::vector<drl::ticket_id> failed_by_advance(engine_type& e, time_point now)
+{
+    std::vector<drl::ticket_id> failed;
+    e.advance(now, [&](drl::ticket_id id, const drl::acquire_result<clock_type>& r) {
+        if (r.status == acquire_status::failed) {
+            CHECK(r.error == drl::error::rate_limited);
+            failed.push_back(id);
+        }
+    });
+    return failed;
+}
+
+} // namespace
+
+TEST_CASE("rule 3: requests already waiting fail when a long global pause is learned",
+          "[engine][max_wait]")
+{
+    // Two probes go out on channels 1 and 2; a second request of each waits behind its probe.
+    // Channel 1's probe meets a global 429 of an hour: every waiting request bounded at 60 s
+    // fails now; the one bounded at two hours waits.
+    engine_type e;
+    const auto probe1 = e.acquire(message_to(1), t0, at_most(60s));
+    const auto probe2 = e.acquire(message_to(2), t0, at_most(60s));
+    REQUIRE(probe1.granted());
+    REQUIRE(probe2.granted());
+    const auto waiting1 = e.acquire(message_to(1), t0, at_most(60s));
+    const auto waiting2 = e.acquire(message_to(2), t0, at_most(60s));
+    const auto patient = e.acquire(message_to(2), t0, at_most(2h));
+    REQUIRE(waiting1.status == acquire_status::waiting);
+    REQUIRE(waiting2.status == acquire_status::waiting);
+    REQUIRE(patient.status == acquire_status::waiting);
+    const headers_type global{{"x-ratelimit-global", "true"},
+                              {"x-ratelimit-scope", "global"},
+                              {"retry-after", "3600"},
+                              {"via", "1.1 google"}};
+    const auto c = e.complete(probe1.ticket, 429, global,
+                              R"({"global": true, "message": "slow down", "retry_after": 3600})",
+                              t0 + 100ms);
+    CHECK(c.error == drl::error::rate_limited);
+    CHECK(failed_by_advance(e, t0 + 100ms) ==
+          std::vector<drl::ticket_id>{waiting1.ticket, waiting2.ticket});
+    CHECK(e.cancel(patient.ticket, t0 + 200ms) == std::error_code{}); // still waiting: cancellable
+}
+
+TEST_CASE("rule 3: requests of a route fail when a long route block is learned",
+          "[engine][max_wait]")
+{
+    // A shared-scope 429 of an hour blocks channel 1's messages: its waiting requests bounded at
+    // 60 s fail now; channel 2's do not.
+    engine_type e;
+    const auto probe1 = e.acquire(message_to(1), t0, at_most(60s));
+    const auto probe2 = e.acquire(message_to(2), t0, at_most(60s));
+    REQUIRE(probe1.granted());
+    REQUIRE(probe2.granted());
+    const auto waiting1 = e.acquire(message_to(1), t0, at_most(60s));
+    const auto waiting2 = e.acquire(message_to(2), t0, at_most(60s));
+    const headers_type shared{{"x-ratelimit-scope", "shared"},
+                              {"retry-after", "3600"},
+                              {"via", "1.1 google"}};
+    const auto c = e.complete(probe1.ticket, 429, shared,
+                              R"({"global": false, "message": "busy", "retry_after": 3600})",
+                              t0 + 100ms);
+    CHECK(c.error == drl::error::rate_limited);
+    CHECK(failed_by_advance(e, t0 + 100ms) == std::vector<drl::ticket_id>{waiting1.ticket});
+    CHECK(e.cancel(waiting2.ticket, t0 + 200ms) == std::error_code{});
+}

@@ -60,9 +60,9 @@ struct request_options {
     /// requests does not count, so a long backlog still drains: for tools that submit much work
     /// at once (`discord-bulk --max-wait`). Checked when the request is submitted or asked for
     /// again, when a 429's retry is scheduled, and for every queued request when its bucket's
-    /// reset is learned or looked at again. A global pause or a route block learned while the
-    /// request is already queued is not checked again: it waits for it. A retry's backoff after a
-    /// 5xx or a network error is not a rate limit and does not count.
+    /// reset is learned or looked at again, and for every waiting request a global pause or a
+    /// route block holds when one is learned. A retry's backoff after a 5xx or a network error is
+    /// not a rate limit and does not count.
     std::optional<typename Clock::duration> max_rate_limit_wait;
     /// Resend this non-idempotent request (POST) even when an attempt may have reached Discord.
     bool resend_non_idempotent = false;
@@ -1544,6 +1544,28 @@ private:
     }
 
     /// Fails every waiting ticket (a ban, or the invalid-request stop).
+    /// A pause learned now, ending at `until`: of every route (the global limit's, when `route` is
+    /// null: exempt routes go on) or of one route and major parameter. Fails the waiting tickets
+    /// it holds whose `max_rate_limit_wait` is shorter. A pass over the tickets, only when the
+    /// pause is longer than the smallest live bound: never for pauses of ordinary length.
+    void fail_over_rate_limit_wait(const block_key* route, time_point until, time_point now)
+    {
+        if (rate_limit_bounded_ == 0 || until <= now || until - now <= min_rate_limit_bound_)
+            return;
+        const duration wait = until - now;
+        for (std::uint32_t index = 0; index < slots_.size(); ++index) {
+            const ticket& t = slots_[index];
+            if ((t.stage != phase::queued && t.stage != phase::sleeping) ||
+                !t.options.max_rate_limit_wait || wait <= *t.options.max_rate_limit_wait)
+                continue;
+            const bool held = route == nullptr
+                                  ? !t.r.global_exempt
+                                  : *route == block_key{t.r.key.hash(), t.r.major};
+            if (held)
+                fail_waiting(index, error::rate_limited, wait);
+        }
+    }
+
     void fail_all_waiting(error why, duration wait)
     {
         for (std::uint32_t index = 0; index < slots_.size(); ++index) {
@@ -1791,13 +1813,16 @@ private:
             break;
         case outcome::global_429:
             global_.pause_until(later_by(now, c.wait));
+            fail_over_rate_limit_wait(nullptr, later_by(now, c.wait), now);
             retry_at = later_by(now, c.wait);
             retry_429 = true;
             break;
         case outcome::shared_429:
         case outcome::sublimit_429: {
-            auto& until = route_blocks_[block_key{t.r.key.hash(), t.r.major}];
+            const block_key key{t.r.key.hash(), t.r.major};
+            auto& until = route_blocks_[key];
             until = std::max(until, later_by(now, c.wait));
+            fail_over_rate_limit_wait(&key, until, now);
             retry_at = later_by(now, c.wait);
             retry_429 = true;
             break;

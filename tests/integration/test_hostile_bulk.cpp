@@ -455,6 +455,12 @@ TEST_CASE("rule 7: the Beast example refuses http:// to another host unless told
     const auto r = beast_example("http://192.0.2.1/api", {"DISCORD_TOKEN=x"});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("clear text") != std::string::npos);
+    // Loopback addresses are allowed, IPv6 ones in brackets too (nothing listens on port 1).
+    for (const std::string base : {"http://127.0.0.1:1/api", "http://[::1]:1/api"}) {
+        const auto local = beast_example(base, {"DISCORD_TOKEN=x"});
+        CHECK(local.exit_code == 1);
+        CHECK(local.err.find("clear text") == std::string::npos);
+    }
 }
 
 #ifdef DISCORD_RATELIMIT_INTEGRATION_HAVE_OPENSSL
