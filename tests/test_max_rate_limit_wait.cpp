@@ -208,6 +208,23 @@ std::vector<drl::ticket_id> failed_by_advance(engine_type& e, time_point now)
     return failed;
 }
 
+/// Probes out on channels 1 and 2, and a request bounded at 60 s waiting behind each.
+struct two_channels_waiting {
+    engine_type e;
+    drl::acquire_result<clock_type> probe1 = e.acquire(message_to(1), t0, at_most(60s));
+    drl::acquire_result<clock_type> probe2 = e.acquire(message_to(2), t0, at_most(60s));
+    drl::acquire_result<clock_type> waiting1 = e.acquire(message_to(1), t0, at_most(60s));
+    drl::acquire_result<clock_type> waiting2 = e.acquire(message_to(2), t0, at_most(60s));
+
+    two_channels_waiting()
+    {
+        REQUIRE(probe1.granted());
+        REQUIRE(probe2.granted());
+        REQUIRE(waiting1.status == acquire_status::waiting);
+        REQUIRE(waiting2.status == acquire_status::waiting);
+    }
+};
+
 } // namespace
 
 TEST_CASE("rule 3: requests already waiting fail when a long global pause is learned",
@@ -216,16 +233,9 @@ TEST_CASE("rule 3: requests already waiting fail when a long global pause is lea
     // Two probes go out on channels 1 and 2; a second request of each waits behind its probe.
     // Channel 1's probe meets a global 429 of an hour: every waiting request bounded at 60 s
     // fails now; the one bounded at two hours waits.
-    engine_type e;
-    const auto probe1 = e.acquire(message_to(1), t0, at_most(60s));
-    const auto probe2 = e.acquire(message_to(2), t0, at_most(60s));
-    REQUIRE(probe1.granted());
-    REQUIRE(probe2.granted());
-    const auto waiting1 = e.acquire(message_to(1), t0, at_most(60s));
-    const auto waiting2 = e.acquire(message_to(2), t0, at_most(60s));
+    two_channels_waiting s;
+    auto& [e, probe1, probe2, waiting1, waiting2] = s;
     const auto patient = e.acquire(message_to(2), t0, at_most(2h));
-    REQUIRE(waiting1.status == acquire_status::waiting);
-    REQUIRE(waiting2.status == acquire_status::waiting);
     REQUIRE(patient.status == acquire_status::waiting);
     const headers_type global{{"x-ratelimit-global", "true"},
                               {"x-ratelimit-scope", "global"},
@@ -245,13 +255,8 @@ TEST_CASE("rule 3: requests of a route fail when a long route block is learned",
 {
     // A shared-scope 429 of an hour blocks channel 1's messages: its waiting requests bounded at
     // 60 s fail now; channel 2's do not.
-    engine_type e;
-    const auto probe1 = e.acquire(message_to(1), t0, at_most(60s));
-    const auto probe2 = e.acquire(message_to(2), t0, at_most(60s));
-    REQUIRE(probe1.granted());
-    REQUIRE(probe2.granted());
-    const auto waiting1 = e.acquire(message_to(1), t0, at_most(60s));
-    const auto waiting2 = e.acquire(message_to(2), t0, at_most(60s));
+    two_channels_waiting s;
+    auto& [e, probe1, probe2, waiting1, waiting2] = s;
     const headers_type shared{{"x-ratelimit-scope", "shared"},
                               {"retry-after", "3600"},
                               {"via", "1.1 google"}};

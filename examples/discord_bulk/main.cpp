@@ -938,18 +938,20 @@ private:
     /// global one stops everything: none of them would go before the bound.
     void check_wait(tracked& t, const response_message& res)
     {
-        const std::string retry_after{res[http::field::retry_after]};
-        char* end = nullptr;
-        const double seconds = std::strtod(retry_after.c_str(), &end);
-        if (retry_after.empty() || end != retry_after.c_str() + retry_after.size() ||
-            !(seconds > static_cast<double>(args_.max_wait.count())))
-            return;
-        const bool global = beast::iequals(res["X-RateLimit-Global"], "true") ||
-                            beast::iequals(res["X-RateLimit-Scope"], "global");
-        const auto wait = for_people(std::chrono::seconds{
-            static_cast<std::int64_t>(std::min(seconds, 1e9))});
-        const std::string why = "Discord asked to wait " + wait + (global ? " for every request" : "") +
-                                ", longer than --max-wait (" + for_people(args_.max_wait) + ")";
+        // Read as the engine reads it: the body's exact retry_after, else Retry-After (in
+        // milliseconds before API v8), and the scope.
+        const auto answer = drl::response::parse(429, res, res.body(),
+                                                 t.line.route.retry_after_in_milliseconds());
+        const auto scope = drl::classify(answer);
+        const auto asked = drl::retry_after(answer);
+        if (scope == drl::outcome::cloudflare_429 || !asked || *asked <= args_.max_wait)
+            return; // a ban fails every request by itself
+        const bool global = scope == drl::outcome::global_429;
+        const std::string why =
+            "Discord asked to wait " +
+            for_people(std::chrono::ceil<std::chrono::seconds>(*asked)) +
+            (global ? " for every request" : "") + ", longer than --max-wait (" +
+            for_people(args_.max_wait) + ")";
         t.refused = why;
         if (global)
             return stop("stopping: " + why);

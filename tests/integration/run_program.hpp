@@ -212,6 +212,16 @@ inline program_result run_program(const program_run& run)
     return result;
 }
 
+/// The number after `"key": ` in a one-line JSON object (a program's summary); -1 when absent.
+inline double json_number(const std::string& line, std::string_view key)
+{
+    const std::string quoted = "\"" + std::string{key} + "\":";
+    const auto at = line.find(quoted);
+    if (at == std::string::npos)
+        return -1;
+    return std::stod(line.substr(at + quoted.size()));
+}
+
 /// The last non-empty line of `text`.
 inline std::string last_line(const std::string& text)
 {

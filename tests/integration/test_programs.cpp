@@ -39,15 +39,6 @@ namespace {
     return o;
 }
 
-/// The number after `"key": ` in a one-line JSON object; -1 when absent.
-[[maybe_unused]] double json_number(const std::string& line, std::string_view key)
-{
-    const std::string quoted = "\"" + std::string{key} + "\":";
-    const auto at = line.find(quoted);
-    if (at == std::string::npos)
-        return -1;
-    return std::stod(line.substr(at + quoted.size()));
-}
 
 [[maybe_unused]] std::string channel_messages(int first_channel, int channels, int per_channel)
 {
@@ -106,10 +97,10 @@ bulk_summary run_bulk(const fake_discord::server& server, std::string input,
     bulk_summary s;
     s.run = integration::run_program(run);
     s.summary = integration::last_line(s.run.out);
-    s.sent = json_number(s.summary, "sent");
-    s.ok = json_number(s.summary, "ok");
-    s.failed = json_number(s.summary, "failed");
-    s.retried_429 = json_number(s.summary, "retried_429");
+    s.sent = integration::json_number(s.summary, "sent");
+    s.ok = integration::json_number(s.summary, "ok");
+    s.failed = integration::json_number(s.summary, "failed");
+    s.retried_429 = integration::json_number(s.summary, "retried_429");
     return s;
 }
 
@@ -318,7 +309,7 @@ TEST_CASE("discord-bulk: an unreachable server fails every request with a reason
     const auto r = integration::run_program(run);
     REQUIRE_FALSE(r.timed_out);
     CHECK(r.exit_code == 1);
-    CHECK(json_number(integration::last_line(r.out), "failed") == 2);
+    CHECK(integration::json_number(integration::last_line(r.out), "failed") == 2);
     CHECK(r.err.find("line 1") != std::string::npos);
     CHECK(r.err.find("line 2") != std::string::npos);
 }
@@ -341,7 +332,7 @@ TEST_CASE("rule: nothing was sent only when nothing was sent: discord-bulk fails
     INFO("stderr: " << r.err);
     REQUIRE_FALSE(r.timed_out);
     CHECK(r.exit_code == 1);
-    CHECK(json_number(integration::last_line(r.out), "failed") == 2);
+    CHECK(integration::json_number(integration::last_line(r.out), "failed") == 2);
     const std::string reason = "certificate failed verification";
     const auto first = r.err.find(reason);
     REQUIRE(first != std::string::npos);

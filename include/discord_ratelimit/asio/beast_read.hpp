@@ -172,8 +172,13 @@ private:
 /// errors, the stream's errors) `response` is left as it was and the connection's state is
 /// unknown: close it.
 ///
+/// @par Per-Operation Cancellation
+/// What the stream's `async_read_some` supports (terminal, for Asio's sockets and Beast's
+/// streams): the read in progress is cancelled and the operation completes with its error
+/// (`operation_aborted`); the connection's state is then unknown.
+///
 /// @par Thread Safety
-/// As the stream: one read at a time.
+/// As the stream: one read at a time, on the stream's executor.
 template <class AsyncReadStream, class DynamicBuffer, class Body, class Allocator,
           class CompletionToken>
 auto async_read_response(
